@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     def logs_dir(self) -> Path:
         return self.data_dir / "logs"
 
+    def replica_log(self, run_id: str, index: int) -> Path:
+        return self.logs_dir / run_id / f"replica-{index}.log"
+
     @property
     def models_dir(self) -> Path:
         return self.data_dir / "models"

@@ -1,0 +1,1 @@
+"""Executors materialise deployment plans: `local` (processes on this host), later `kubernetes`."""

@@ -1,0 +1,127 @@
+"""Composition root: builds settings-driven parts (store, executor, reconciler, gateway, API,
+console) into one FastAPI app, and runs it with uvicorn.
+
+The only module that knows every package; nothing imports it but the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+from fastapi import FastAPI
+
+from modelserve.api import build_api_router, install_error_handlers
+from modelserve.control.reconciler import Reconciler
+from modelserve.executors.local import LocalExecutor
+from modelserve.gateway import Gateway
+from modelserve.gateway.table import Endpoint, ServedModel
+from modelserve.settings import Settings
+from modelserve.store import SqlStore
+
+log = logging.getLogger("modelserve.server")
+
+
+def routing_source(store: Any) -> Any:
+    """The gateway's view of the store: RUNNING runs with their ready replicas."""
+
+    def snapshot() -> list[ServedModel]:
+        runs = store.list_runs(None, ("RUNNING",))
+        ready: dict[str, list[Endpoint]] = {}
+        for row in store.list_replicas():
+            if row.state == "ready" and row.port:
+                ready.setdefault(row.run_id, []).append(
+                    Endpoint(replica=f"{row.run_id}-{row.index}", url=f"http://127.0.0.1:{row.port}")
+                )
+        models = []
+        for run in runs:
+            openai = run.status.get("openai") or {}
+            routing = run.status.get("routing") or {}
+            if not openai.get("model"):
+                continue
+            models.append(
+                ServedModel(
+                    run_id=run.id,
+                    project=run.project,
+                    model=openai["model"],
+                    model_name=routing.get("model_name"),
+                    upstream_model=routing.get("upstream_model") or openai["model"],
+                    adapters=tuple(a["name"] for a in openai.get("adapters") or ()),
+                    features=tuple(routing.get("features") or ()),
+                    endpoints=tuple(sorted(ready.get(run.id, ()), key=lambda e: e.replica)),
+                    created=int(run.created_at.timestamp()),
+                    strategy=routing.get("strategy") or "LeastLoad",
+                )
+            )
+        return models
+
+    async def source() -> list[ServedModel]:
+        return await asyncio.to_thread(snapshot)
+
+    return source
+
+
+def build_app(settings: Settings) -> FastAPI:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = SqlStore(settings.resolved_database_url)
+    store.migrate()
+    holder: dict[str, Reconciler] = {}
+
+    async def on_event(run_id: str, event: str, reason: str, message: str) -> None:
+        await holder["reconciler"].executor_event(run_id, event, reason, message)
+
+    executor = LocalExecutor(settings, store, on_event)
+    reconciler = Reconciler(settings, store, executor)
+    holder["reconciler"] = reconciler
+    gateway = Gateway(routing_source(store), refresh_s=settings.gateway_refresh_s,
+                      upstream_timeout_s=settings.upstream_timeout_s)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await executor.start()
+        await gateway.start()
+        task = asyncio.create_task(reconciler.run_forever(), name="reconciler")
+        try:
+            yield
+        finally:
+            task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
+            await reconciler.drain()
+            await executor.close()
+            await gateway.stop()
+            store.close()
+
+    app = FastAPI(title="modelserve", version="0.1.0", lifespan=lifespan)
+    install_error_handlers(app)
+    app.include_router(build_api_router(settings, store, reconciler.poke))
+    app.include_router(gateway.router)
+    _mount_console(app, settings)
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    app.state.store = store
+    app.state.gateway = gateway
+    app.state.reconciler = reconciler
+    return app
+
+
+def _mount_console(app: FastAPI, settings: Settings) -> None:
+    try:
+        from modelserve.ui import mount_console
+    except ImportError:  # the console ships with the server extra; the API works without it
+        return
+    mount_console(app, settings)
+
+
+def run_server(settings: Settings) -> None:
+    """Serve API, gateway and console in the foreground until interrupted."""
+    import uvicorn
+
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = build_app(settings)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info", access_log=False)
