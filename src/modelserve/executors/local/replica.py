@@ -59,7 +59,9 @@ class Replica:
 
     def launch(self, make_plan: Callable[[int], LaunchPlan]) -> None:
         plan = make_plan(free_port())
-        self.popen = spawn(plan.argv, plan.env, self.log_path)
+        # The run id in the environment lets an operator (and the tests) find every process of a run.
+        env = {**plan.env, "MODELSERVE_RUN_ID": self.run_id, "MODELSERVE_REPLICA": str(self.index)}
+        self.popen = spawn(plan.argv, env, self.log_path)
         self.pid = self.popen.pid
         self.port = plan.port
         self.health_path = plan.health_path
