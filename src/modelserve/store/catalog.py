@@ -18,13 +18,14 @@ from modelserve.store.sessions import StoreSessions, check_project_name
 from modelserve.store.tables import FunctionRow, ProjectRow, RunRow, utcnow
 
 DELETED = "DELETED"
-# Concurrent create_function calls on PostgreSQL may pick the same next version; the unique
-# constraint rejects all but one and the others retry with a fresh maximum.
+# create_function locks the project row so concurrent calls pick versions one after another;
+# should two still collide, the unique constraint rejects one and it retries.
 _VERSION_RETRIES = 8
 
 
-def _project_row(session: Session, name: str) -> ProjectRow:
-    row = session.get(ProjectRow, name)
+def project_row(session: Session, name: str, *, lock: bool = False) -> ProjectRow:
+    """The project's row (locked FOR UPDATE on PostgreSQL when `lock`); NotFound if absent."""
+    row = session.get(ProjectRow, name, with_for_update=lock or None)
     if row is None:
         raise NotFound(f"project {name!r} not found", param="project", code="project_not_found")
     return row
@@ -50,7 +51,7 @@ class CatalogStore(StoreSessions):
     def get_project(self, name: str) -> ProjectRecord:
         """The project; NotFound if there is none."""
         with self._read() as s:
-            return _project_row(s, name).to_record()
+            return project_row(s, name).to_record()
 
     def get_or_create_project(self, name: str) -> ProjectRecord:
         try:
@@ -69,10 +70,8 @@ class CatalogStore(StoreSessions):
         Raises NotFound, or Conflict while any of its runs is not DELETED.
         """
         with self._write() as s:
-            row = _project_row(s, name)
-            live = s.scalar(
-                select(func.count()).where(RunRow.project == name, RunRow.state != DELETED)
-            )
+            row = project_row(s, name)
+            live = s.scalar(select(func.count()).where(RunRow.project == name, RunRow.state != DELETED))
             if live:
                 raise Conflict(
                     f"project {name!r} has {live} run(s) not deleted; delete them first",
@@ -105,7 +104,7 @@ class CatalogStore(StoreSessions):
 
     def _insert_function(self, project: str, name: str, kind: str, spec: dict[str, Any]) -> FunctionRecord:
         with self._write() as s:
-            _project_row(s, project)
+            project_row(s, project, lock=True)
             latest = s.scalar(
                 select(func.max(FunctionRow.version)).where(
                     FunctionRow.project == project, FunctionRow.name == name
@@ -134,7 +133,7 @@ class CatalogStore(StoreSessions):
                 query = query.where(FunctionRow.version == version)
             row = s.scalars(query).first()
             if row is None:
-                _project_row(s, project)
+                project_row(s, project)
                 what = f"function {name!r}" + (f" version {version}" if version is not None else "")
                 raise NotFound(
                     f"{what} not found in project {project!r}", param="function", code="function_not_found"
@@ -144,7 +143,7 @@ class CatalogStore(StoreSessions):
     def list_functions(self, project: str) -> list[FunctionRecord]:
         """The latest version of each function in `project`, by name; NotFound for an unknown project."""
         with self._read() as s:
-            _project_row(s, project)
+            project_row(s, project)
             latest = (
                 select(FunctionRow.name, func.max(FunctionRow.version).label("version"))
                 .where(FunctionRow.project == project)

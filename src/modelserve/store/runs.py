@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from modelserve.errors import InvalidRequest, NotFound
-from modelserve.store.catalog import _project_row
+from modelserve.store.catalog import project_row
 from modelserve.store.records import EventRecord, EventRecordInput, FunctionRecord, RunRecord
 from modelserve.store.sessions import StoreSessions
 from modelserve.store.tables import EventRow, FunctionRow, ReplicaRow, RunRow, utcnow
@@ -66,7 +66,7 @@ class RunStore(StoreSessions):
         status, state = _with_state(status, INITIAL_STATE)
         now = utcnow()
         with self._write() as s:
-            _project_row(s, project)
+            project_row(s, project)
             if s.get(FunctionRow, function.id) is None:
                 raise NotFound(
                     f"function {function.name!r} version {function.version} not found in project {project!r}",

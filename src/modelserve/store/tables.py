@@ -154,9 +154,7 @@ class EventRow(Base):
     __table_args__ = (Index("ix_events_run_ts", "run_id", "ts", "id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    run_id: Mapped[str] = mapped_column(
-        String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False
-    )
+    run_id: Mapped[str] = mapped_column(String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False)
     ts: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
     state: Mapped[str] = mapped_column(String(32), nullable=False)
     event: Mapped[str] = mapped_column(String(255), nullable=False)
