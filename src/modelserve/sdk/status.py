@@ -101,9 +101,13 @@ def default_invoke_url(status: RunStatus) -> str | None:
     base = status.openai.get("baseUrl") or status.service.get("url")
     if not base:
         return None
+    return with_scheme(str(base)).rstrip("/") + feature_path(status)
+
+
+def feature_path(status: RunStatus) -> str:
+    """The OpenAI route (below the base URL) that fits the run's features: `/chat/completions`, ..."""
     features = " ".join(str(f) for f in status.openai.get("features") or []).lower()
-    path = next((p for fragment, p in _FEATURE_PATHS if fragment in features), _DEFAULT_PATH)
-    return with_scheme(str(base)).rstrip("/") + path
+    return next((p for fragment, p in _FEATURE_PATHS if fragment in features), _DEFAULT_PATH)
 
 
 def check_invoke_url(url: str, status: RunStatus) -> str:
