@@ -1,8 +1,9 @@
 """The `huggingfaceserve` kind (deprecated upstream, kept): function spec and serve spec.
 
-Serve fields are the Deployment task fields plus KServe's huggingfaceserver flags. Boolean
-flags default to None ("not set"): the runtime decides, as the seed did (it passes
-`--trust_remote_code true` when unset). Imports only `spec.common`, `spec.deployment`, `spec.serving`.
+Serve fields are the Deployment task fields plus KServe's huggingfaceserver flags. The flags
+(`backend`, the booleans, `dtype`, ...) default to None ("not set"): the runtime decides, as the
+seed did (it passes `--trust_remote_code true` when unset and no `--backend`).
+Imports only `spec.common`, `spec.deployment`, `spec.serving`.
 """
 
 from __future__ import annotations
@@ -39,9 +40,9 @@ class HuggingfaceServe(DeploymentServe):
     huggingface_task: (
         Annotated[HuggingfaceTask, BeforeValidator(canonical(get_args(HuggingfaceTask)))] | None
     ) = Field(default=None, description="Task; unset lets the server infer it from the model.")
-    backend: Annotated[Backend, BeforeValidator(canonical(get_args(Backend)))] = Field(
-        default="AUTO",
-        description="AUTO, VLLM or HUGGINGFACE (case-insensitive).",
+    backend: Annotated[Backend, BeforeValidator(canonical(get_args(Backend)))] | None = Field(
+        default=None,
+        description="AUTO, VLLM or HUGGINGFACE (case-insensitive); unset lets the runtime choose.",
     )
     tokenizer_revision: str | None = Field(default=None, min_length=1, description="Tokenizer revision.")
     max_length: int | None = Field(default=None, ge=1, description="Tokenizer max sequence length.")
