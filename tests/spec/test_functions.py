@@ -17,6 +17,7 @@ from modelserve.spec import (
     model_url,
     parse_function,
 )
+
 from .helpers import rejected
 
 
