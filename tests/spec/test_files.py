@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from modelserve.errors import InvalidRequest
-from modelserve.spec import KINDS, SpecFile, load_spec_file, parse_function
+from modelserve.spec import KINDS, SpecFile, load_spec_file, parse_function, parse_serve
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 EXAMPLE_FILES = sorted(EXAMPLES.glob("*.yaml"))
@@ -121,3 +121,14 @@ def test_empty_serve_section_is_allowed(tmp_path: Path) -> None:
         _write(tmp_path, "kind: vllmserve-pooling\nname: emb\nspec: {url: /models/e5}\nserve:\n")
     )
     assert spec_file.serve == {}
+
+
+@pytest.mark.parametrize("path", EXAMPLE_FILES, ids=[p.stem for p in EXAMPLE_FILES])
+def test_stored_specs_parse_back_unchanged(path: Path) -> None:
+    """The API stores `model_dump(mode="json", exclude_none=True)` and parses it again later."""
+    spec_file = load_spec_file(path)
+    fn = spec_file.function_spec()
+    serve = spec_file.serve_spec()
+    fn_again = parse_function(spec_file.kind, fn.model_dump(mode="json", exclude_none=True))
+    serve_again = parse_serve(spec_file.kind, serve.model_dump(mode="json", exclude_none=True))
+    assert (fn_again, serve_again) == (fn, serve)

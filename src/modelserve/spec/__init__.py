@@ -1,5 +1,6 @@
 """User-written specs: function specs of the six runtime kinds, `serve` specs, model urls,
-spec files. I/O-free pydantic types (apart from `load_spec_file`); imports only `errors`.
+spec files. I/O-free pydantic types (apart from `load_spec_file`, which reads YAML).
+Imports only `errors` from the project.
 """
 
 from __future__ import annotations
