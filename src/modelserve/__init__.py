@@ -11,7 +11,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SDK_NAMES = (
+__all__ = [
     "Client",
     "Function",
     "Project",
@@ -19,8 +19,10 @@ _SDK_NAMES = (
     "RunStatus",
     "ServerUnreachable",
     "WaitTimeout",
+    "__version__",
     "delete_project",
     "delete_run",
+    "errors",
     "get_function",
     "get_or_create_project",
     "get_project",
@@ -30,9 +32,8 @@ _SDK_NAMES = (
     "new_function",
     "new_project",
     "set_default_client",
-)
-
-__all__ = ["__version__", "errors", *_SDK_NAMES]
+]
+_SDK_NAMES = frozenset(__all__) - {"__version__", "errors"}
 
 
 def __getattr__(name: str) -> Any:

@@ -38,8 +38,21 @@ def test_serve_url_waits_and_prints_ready_panel(cli: Invoke, fake: object) -> No
 
 def test_serve_no_wait_prints_the_run_id_and_sends_set_fields(cli: Invoke, fake: object) -> None:
     result = cli(
-        "serve", "hf://org/Tiny.Model", "--name", "tiny", "--project", "p1", "--model-name", "tm",
-        "--set", "replicas=2", "--set", "args=[--max-model-len, 4096]", "--set", "spec.engine=VLLM", "--no-wait",
+        "serve",
+        "hf://org/Tiny.Model",
+        "--name",
+        "tiny",
+        "--project",
+        "p1",
+        "--model-name",
+        "tm",
+        "--set",
+        "replicas=2",
+        "--set",
+        "args=[--max-model-len, 4096]",
+        "--set",
+        "spec.engine=VLLM",
+        "--no-wait",
     )
     assert result.exit_code == 0, result.output
     run_id = result.stdout.strip().splitlines()[-1]

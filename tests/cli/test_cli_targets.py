@@ -27,8 +27,15 @@ def test_name_from_url(url: str, name: str) -> None:
 
 
 def test_parse_sets_types_nesting_and_targets() -> None:
-    spec, serve = parse_sets(["replicas=2", "scaling.max_replicas=3", "spec.features=[TextEmbedding]",
-                              "serve.use_cpu_image=true", "note=a=b"])
+    spec, serve = parse_sets(
+        [
+            "replicas=2",
+            "scaling.max_replicas=3",
+            "spec.features=[TextEmbedding]",
+            "serve.use_cpu_image=true",
+            "note=a=b",
+        ]
+    )
     assert spec == {"features": ["TextEmbedding"]}
     assert serve == {"replicas": 2, "scaling": {"max_replicas": 3}, "use_cpu_image": True, "note": "a=b"}
     with pytest.raises(TargetError, match="key=value"):
@@ -37,7 +44,11 @@ def test_parse_sets_types_nesting_and_targets() -> None:
 
 def test_resolve_url_target_options_win() -> None:
     target = resolve_target(
-        "hf://org/m", name="n", kind="huggingfaceserve", project="p", model_name="mm",
+        "hf://org/m",
+        name="n",
+        kind="huggingfaceserve",
+        project="p",
+        model_name="mm",
         sets=["spec.model_name=override", "scaling.replicas=2"],
     )
     assert (target.project, target.name, target.kind) == ("p", "n", "huggingfaceserve")

@@ -95,7 +95,10 @@ def _advance(state: FakeState, run: dict[str, Any]) -> None:
         status.update(
             state="RUNNING",
             message=f"Model {run['spec'].get('model_name')} ready",
-            service={"url": f"{state.base_url}/runs/{run['id']}", "urls": [f"{state.base_url}/runs/{run['id']}/v1"]},
+            service={
+                "url": f"{state.base_url}/runs/{run['id']}",
+                "urls": [f"{state.base_url}/runs/{run['id']}/v1"],
+            },
             openai={
                 "baseUrl": f"{state.base_url}/openai/v1",
                 "model": model,
@@ -115,7 +118,9 @@ def _advance(state: FakeState, run: dict[str, Any]) -> None:
 def _new_run(state: FakeState, project: str, body: dict[str, Any]) -> dict[str, Any]:
     versions = state.functions.get((project, body.get("function", "")))
     if not versions:
-        raise errors.NotFound(f"function {body.get('function')} not found in project {project}", param="function")
+        raise errors.NotFound(
+            f"function {body.get('function')} not found in project {project}", param="function"
+        )
     version = body.get("function_version") or versions[-1]["version"]
     fn = versions[version - 1]
     run_id = uuid.uuid4().hex

@@ -37,7 +37,10 @@ def test_new_function_posts_kind_and_spec_and_versions(client: ms.Client, fake: 
     project = client.get_or_create_project("demo")
     fn = project.new_function("qwen", kind="vllmserve-text", url="hf://Qwen/Qwen2.5-0.5B", model_name="qwen")
     assert (fn.name, fn.kind, fn.version) == ("qwen", "vllmserve-text", 1)
-    assert fake.state.functions[("demo", "qwen")][0]["spec"] == {"url": "hf://Qwen/Qwen2.5-0.5B", "model_name": "qwen"}
+    assert fake.state.functions[("demo", "qwen")][0]["spec"] == {
+        "url": "hf://Qwen/Qwen2.5-0.5B",
+        "model_name": "qwen",
+    }
     project.new_function("qwen", kind="vllmserve-text", url="hf://Qwen/Qwen2.5-1.5B", model_name="qwen")
     assert project.get_function("qwen").version == 2
     assert project.get_function("qwen", version=1).spec["url"] == "hf://Qwen/Qwen2.5-0.5B"

@@ -14,7 +14,9 @@ from modelserve import errors
 @pytest.fixture
 def fn(client: ms.Client) -> ms.Function:
     project = client.get_or_create_project("demo")
-    return project.new_function("qwen", kind="vllmserve-text", url="hf://Qwen/Qwen2.5-0.5B", model_name="qwen")
+    return project.new_function(
+        "qwen", kind="vllmserve-text", url="hf://Qwen/Qwen2.5-0.5B", model_name="qwen"
+    )
 
 
 def test_run_wait_reaches_running_with_openai_fields(fn: ms.Function, fake: FakeServer) -> None:

@@ -23,8 +23,14 @@ def test_status_attributes_and_unknown_keys() -> None:
 @pytest.mark.parametrize(
     ("openai", "expected"),
     [
-        ({"baseUrl": "h:1/openai/v1", "features": ["TextGeneration"]}, "http://h:1/openai/v1/chat/completions"),
-        ({"baseUrl": "https://h/openai/v1/", "features": ["TextEmbedding"]}, "https://h/openai/v1/embeddings"),
+        (
+            {"baseUrl": "h:1/openai/v1", "features": ["TextGeneration"]},
+            "http://h:1/openai/v1/chat/completions",
+        ),
+        (
+            {"baseUrl": "https://h/openai/v1/", "features": ["TextEmbedding"]},
+            "https://h/openai/v1/embeddings",
+        ),
         ({"baseUrl": "http://h/v1", "features": ["SpeechToText"]}, "http://h/v1/audio/transcriptions"),
         ({"baseUrl": "http://h/v1"}, "http://h/v1/chat/completions"),
         ({}, None),

@@ -67,7 +67,9 @@ def ensure_server(base_url: str, console: Console, timeout: float = START_TIMEOU
     parts = urlsplit(base_url)
     host = parts.hostname or ""
     if host not in LOCAL_HOSTS:
-        raise ServerUnreachable(unreachable_message(base_url) + " It is not on this machine, so it is not started here.")
+        raise ServerUnreachable(
+            unreachable_message(base_url) + " It is not on this machine, so it is not started here."
+        )
     port = parts.port or (443 if parts.scheme == "https" else 80)
     log_path = Settings().data_dir / "server.log"
     process = start_background_server(host, port, log_path)

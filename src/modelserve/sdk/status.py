@@ -89,7 +89,11 @@ def _without_scheme(url: str) -> str:
 def run_urls(status: RunStatus) -> list[str]:
     """Every URL the run exposes (service url, service urls, OpenAI base URL), with a scheme."""
     found: list[str] = []
-    candidates = [status.service.get("url"), *(status.service.get("urls") or []), status.openai.get("baseUrl")]
+    candidates = [
+        status.service.get("url"),
+        *(status.service.get("urls") or []),
+        status.openai.get("baseUrl"),
+    ]
     for url in candidates:
         if isinstance(url, str) and url and with_scheme(url) not in found:
             found.append(with_scheme(url))
