@@ -1,0 +1,180 @@
+"""The gateway's HTTP surface: OpenAI routes under /openai/v1 and /v1, per-run channels under
+/runs/{run_id}/v1, as pure ASGI endpoints on a FastAPI APIRouter (no body validation, never 422).
+
+Only the paths in `INFERENCE_PATHS` reach an engine: exposing every engine path would let
+clients call engine admin routes (e.g. vLLM's /v1/load_lora_adapter).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any, Protocol
+from urllib.parse import parse_qs
+
+from fastapi import APIRouter
+from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
+
+from modelserve import errors
+from modelserve.gateway.asgi import ClientGone, read_body, send_error, send_json
+from modelserve.gateway.balancers import BalanceRequest
+from modelserve.gateway.body import parse_body
+from modelserve.gateway.headers import upstream_request_headers
+from modelserve.gateway.proxy import Exchange
+from modelserve.gateway.table import RoutingTable, ServedModel
+
+# gateway sub-path -> the engine path it is forwarded to (the vLLM server's layout).
+INFERENCE_PATHS: dict[str, str] = {
+    "chat/completions": "/v1/chat/completions",
+    "completions": "/v1/completions",
+    "embeddings": "/v1/embeddings",
+    "rerank": "/v1/rerank",
+    "score": "/v1/score",
+    "classify": "/classify",
+    "pooling": "/pooling",
+    "tokenize": "/tokenize",
+    "detokenize": "/detokenize",
+}
+PREFIXES = ("/openai/v1", "/v1", "/runs/{run_id}/v1")
+
+
+class GatewayCore(Protocol):
+    """What the endpoints need from the Gateway."""
+
+    @property
+    def table(self) -> RoutingTable: ...
+
+    async def forward(self, x: Exchange, receive: Receive, send: Send) -> None: ...
+
+
+class _Inference:
+    """POST <prefix>/<path>: resolve the model, rewrite it when needed, forward."""
+
+    def __init__(self, core: GatewayCore, upstream_path: str, per_run: bool) -> None:
+        self._core = core
+        self._path = upstream_path
+        self._per_run = per_run
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            raw = await read_body(receive)
+        except ClientGone:
+            return
+        try:
+            x = self._prepare(scope, raw)
+        except errors.ModelServeError as exc:
+            await send_error(send, exc)
+            return
+        await self._core.forward(x, receive, send)
+
+    def _prepare(self, scope: Scope, raw: bytes) -> Exchange:
+        body = parse_body(raw, model_required=not self._per_run)
+        table = self._core.table
+        if self._per_run:
+            route = table.lookup_in_run(scope["path_params"]["run_id"], body.model)
+        else:
+            route = table.lookup(body.model or "")
+        query = scope.get("query_string", b"")
+        return Exchange(
+            route=route,
+            path=self._path + ("?" + query.decode("latin-1") if query else ""),
+            headers=upstream_request_headers(scope["headers"]),
+            body=body.with_model(route.upstream),
+            stream=body.stream,
+            balance=BalanceRequest(route.model.model, route.adapter, body.data),
+        )
+
+
+def model_objects(m: ServedModel) -> list[dict[str, Any]]:
+    """The /models entries of one served model: itself, then `<model>_<adapter>` per adapter."""
+    base = {"object": "model", "created": m.created, "owned_by": m.project, "features": list(m.features)}
+    out = [{"id": m.model, **base, "root": m.upstream_model, "parent": None}]
+    out += [{"id": f"{m.model}_{a}", **base, "root": a, "parent": m.model} for a in m.adapters]
+    return out
+
+
+def _wanted(m: ServedModel, features: list[str]) -> bool:
+    return not features or any(f in m.features for f in features)
+
+
+class _Models:
+    """GET <prefix>/models[/{model_id}]; `?feature=X` (repeatable) keeps models with any of them."""
+
+    def __init__(self, core: GatewayCore, per_run: bool, single: bool) -> None:
+        self._core = core
+        self._per_run = per_run
+        self._single = single
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            payload = self._payload(scope)
+        except errors.ModelServeError as exc:
+            await send_error(send, exc)
+            return
+        await send_json(send, 200, payload)
+
+    def _payload(self, scope: Scope) -> dict[str, Any]:
+        table = self._core.table
+        params = scope["path_params"]
+        models = [table.by_run(params["run_id"])] if self._per_run else table.models()
+        if self._single:
+            wanted = params["model_id"]
+            for m in models:
+                for obj in model_objects(m):
+                    if obj["id"] == wanted:
+                        return obj
+            raise errors.NotFound(
+                f"The model '{wanted}' does not exist.", param="model", code="model_not_found"
+            )
+        query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
+        features = query.get("feature", [])
+        data = [obj for m in models if _wanted(m, features) for obj in model_objects(m)]
+        return {"object": "list", "data": data}
+
+
+class _MethodNotAllowed(errors.InvalidRequest):
+    status = 405
+
+
+class _Unknown:
+    """Anything else under a gateway prefix: 405 for a known path, else 404, both as envelopes."""
+
+    def __init__(self, known: Callable[[str], bool]) -> None:
+        self._known = known
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        rest = scope["path_params"].get("rest", "")
+        method = scope.get("method", "GET")
+        exc: errors.ModelServeError
+        if self._known(rest):
+            exc = _MethodNotAllowed(
+                f"Method {method} is not allowed on this path.", code="method_not_allowed"
+            )
+        else:
+            exc = errors.NotFound(
+                f"Unknown endpoint: {method} {scope.get('path', '')}", code="unknown_endpoint"
+            )
+        await send_error(send, exc)
+
+
+def _is_known(rest: str) -> bool:
+    return rest in INFERENCE_PATHS or rest == "models" or rest.startswith("models/")
+
+
+def build_router(core: GatewayCore) -> APIRouter:
+    """Every gateway route. Include it in the server's app; it is stateless apart from `core`."""
+    router = APIRouter()
+
+    def add(path: str, app: Callable[[Scope, Receive, Send], Awaitable[None]], methods: list[str]) -> None:
+        # A class instance endpoint makes a pure ASGI route: no request parsing, no validation.
+        router.routes.append(Route(path, endpoint=app, methods=methods, include_in_schema=False))
+
+    for prefix in PREFIXES:
+        per_run = "{run_id}" in prefix
+        add(f"{prefix}/models", _Models(core, per_run, single=False), ["GET"])
+        add(f"{prefix}/models/{{model_id}}", _Models(core, per_run, single=True), ["GET"])
+        for sub, upstream in INFERENCE_PATHS.items():
+            add(f"{prefix}/{sub}", _Inference(core, upstream, per_run), ["POST"])
+    for prefix in PREFIXES:
+        add(f"{prefix}/{{rest:path}}", _Unknown(_is_known), ["GET", "POST", "PUT", "PATCH", "DELETE"])
+    return router
