@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
-from modelserve.engines.base import Availability, EngineAdapter, LaunchPlan, ModelArtifact, merge_args
+from modelserve.engines.base import (
+    Availability,
+    EngineAdapter,
+    HttpCall,
+    LaunchPlan,
+    ModelArtifact,
+    RuntimeLora,
+    merge_args,
+)
 from modelserve.engines.builtin import BuiltinEngine
-from modelserve.engines.external import FASTERWHISPER, INFINITY, LLAMACPP, OLLAMA
+from modelserve.engines.fasterwhisper import FasterWhisperEngine
+from modelserve.engines.infinity import InfinityEngine
+from modelserve.engines.llamacpp import LlamaCppEngine
+from modelserve.engines.ollama import OllamaEngine
 from modelserve.engines.vllm import VllmEngine
 
 ENGINES: dict[str, EngineAdapter] = {
-    e.name: e for e in (BuiltinEngine(), VllmEngine(), OLLAMA, INFINITY, FASTERWHISPER, LLAMACPP)
+    e.name: e
+    for e in (
+        BuiltinEngine(),
+        VllmEngine(),
+        OllamaEngine(),
+        InfinityEngine(),
+        FasterWhisperEngine(),
+        LlamaCppEngine(),
+    )
 }
 
-__all__ = ["Availability", "ENGINES", "EngineAdapter", "LaunchPlan", "ModelArtifact", "merge_args"]
+__all__ = [
+    "ENGINES",
+    "Availability",
+    "EngineAdapter",
+    "HttpCall",
+    "LaunchPlan",
+    "ModelArtifact",
+    "RuntimeLora",
+    "merge_args",
+]

@@ -1,17 +1,18 @@
 """The EngineAdapter seam: turn a DeploymentPlan into a LaunchPlan for one replica.
 
-Used unchanged by every executor. Must not import executors, control or the gateway.
+Also the plain values a LaunchPlan carries for the executor: HTTP calls to make after readiness
+(`post_start`) and the engine's run-time LoRA endpoints. Used unchanged by every executor.
+Must not import executors, control or the gateway.
 """
 
 from __future__ import annotations
 
-import importlib.util
-import shutil
-import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Mapping, Protocol
+from typing import Any, Protocol
 
+from modelserve.errors import InvalidRequest
 from modelserve.runtimes.plan import DeploymentPlan
 from modelserve.settings import Settings
 
@@ -25,13 +26,64 @@ class ModelArtifact:
 
 
 @dataclass(frozen=True)
+class HttpCall:
+    """One HTTP request to a replica, relative to `http://127.0.0.1:<port>`.
+
+    A 2xx answer is success; anything else is the engine refusing (see `engines.calls.perform`).
+    """
+
+    method: str
+    path: str
+    json: Mapping[str, Any] | None = None
+    timeout_s: float = 60.0
+
+
+@dataclass(frozen=True)
+class RuntimeLora:
+    """An engine that loads and unloads LoRA adapters while serving (vLLM's runtime LoRA API)."""
+
+    load_path: str
+    unload_path: str
+
+
+@dataclass(frozen=True)
 class LaunchPlan:
+    """Everything an executor needs to start and serve one replica process.
+
+    `post_start` calls run in order once `health_path` answers 200; the replica counts as ready
+    only after all of them succeeded (Ollama pulls its model this way).
+    """
+
     engine: str
     argv: tuple[str, ...]
     env: Mapping[str, str]
     port: int
     served_name: str
     health_path: str = "/health"
+    post_start: tuple[HttpCall, ...] = ()
+    runtime_lora: RuntimeLora | None = None
+
+    def load_adapter(self, name: str, path: Path | str) -> HttpCall:
+        """The call that makes adapter `name` (a local folder) servable without a restart.
+
+        Raises InvalidRequest when this engine (or this launch) cannot load adapters at run time.
+        """
+        hooks = self._lora_hooks()
+        return HttpCall("POST", hooks.load_path, {"lora_name": name, "lora_path": str(path)})
+
+    def unload_adapter(self, name: str) -> HttpCall:
+        """The call that stops serving adapter `name`; raises InvalidRequest like `load_adapter`."""
+        hooks = self._lora_hooks()
+        return HttpCall("POST", hooks.unload_path, {"lora_name": name})
+
+    def _lora_hooks(self) -> RuntimeLora:
+        if self.runtime_lora is None:
+            raise InvalidRequest(
+                f"engine {self.engine} cannot load or unload adapters while it runs; restart the run",
+                param="adapters",
+                code="runtime_lora_unsupported",
+            )
+        return self.runtime_lora
 
 
 @dataclass(frozen=True)
@@ -43,34 +95,15 @@ class Availability:
 class EngineAdapter(Protocol):
     name: str
     display: str
+    # False for engines that fetch their own model (Ollama pulls `ollama://` tags itself);
+    # the executor then does not resolve plan.model_url and passes an empty ModelArtifact path.
+    fetches_model: bool
 
     def available(self, settings: Settings) -> Availability: ...
 
     def launch(
         self, plan: DeploymentPlan, artifact: ModelArtifact, *, port: int, settings: Settings
     ) -> LaunchPlan: ...
-
-
-def configured_python(settings: Settings, engine: str) -> str | None:
-    cfg = settings.engines.get(engine)
-    return cfg.python if cfg and cfg.python else None
-
-
-def python_module_availability(
-    settings: Settings, engine: str, module: str, install_hint: str
-) -> Availability:
-    """An engine run as `python -m module`: a configured interpreter, or this one if it has the module."""
-    python = configured_python(settings, engine)
-    if python:
-        if Path(python).exists() or shutil.which(python):
-            return Availability(True, f"configured interpreter {python}")
-        return Availability(False, f"configured interpreter {python} does not exist")
-    if importlib.util.find_spec(module) is not None:
-        return Availability(True, f"module {module} in {sys.executable}")
-    env_name = f"MODELSERVE_ENGINES__{engine.upper()}__PYTHON"
-    return Availability(
-        False, f"{install_hint}, or set {env_name} to an interpreter that has it"
-    )
 
 
 def merge_args(defaults: list[str], user: tuple[str, ...]) -> list[str]:
@@ -90,3 +123,8 @@ def merge_args(defaults: list[str], user: tuple[str, ...]) -> list[str]:
         elif group:
             group.append(tok)
     return out
+
+
+def has_flag(args: tuple[str, ...] | list[str], flag: str) -> bool:
+    """True when `flag` is among args as `--flag` or `--flag=value` (user overrides of soft defaults)."""
+    return any(a == flag or a.startswith(flag + "=") for a in args)

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 
-from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, configured_python
+from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact
+from modelserve.engines.locate import configured_python
 from modelserve.runtimes.plan import DeploymentPlan
 from modelserve.settings import Settings
 
@@ -12,6 +13,7 @@ from modelserve.settings import Settings
 class BuiltinEngine:
     name = "builtin"
     display = "built-in"
+    fetches_model = True
 
     def available(self, settings: Settings) -> Availability:
         return Availability(True, "ships with modelserve")

@@ -1,0 +1,70 @@
+"""FasterWhisper for `kubeai-speech`: served by the built-in engine's speech task.
+
+faster-whisper is a library with no HTTP server of its own (KubeAI runs a separate server image
+around it), so this engine starts `python -m modelserve.builtin --task transcribe`. It is
+available only when that interpreter has faster_whisper *and* its built-in engine offers
+`--task transcribe`; the second is checked by asking the engine's own `--help`, once per interpreter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+
+from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, merge_args
+from modelserve.engines.locate import engine_python, python_module_availability
+from modelserve.errors import InvalidRequest
+from modelserve.runtimes.plan import DeploymentPlan
+from modelserve.settings import Settings
+
+TASK = "transcribe"
+_TRANSCRIBE_SUPPORT: dict[str, bool] = {}
+
+
+class FasterWhisperEngine:
+    name = "fasterwhisper"
+    display = "FasterWhisper"
+    fetches_model = True
+
+    def available(self, settings: Settings) -> Availability:
+        found = python_module_availability(
+            settings, self.name, "faster_whisper", "run scripts/engines/install.sh fasterwhisper, or pip install faster-whisper"
+        )
+        if not found.ok:
+            return found
+        python = engine_python(settings, self.name)
+        if not builtin_supports_transcribe(python):
+            return Availability(
+                False,
+                f"faster-whisper found ({found.detail}), but the built-in engine in {python} "
+                f"has no --task {TASK}, and faster-whisper has no server of its own",
+            )
+        return Availability(True, f"{found.detail}, served by the built-in engine --task {TASK}")
+
+    def launch(
+        self, plan: DeploymentPlan, artifact: ModelArtifact, *, port: int, settings: Settings
+    ) -> LaunchPlan:
+        if artifact.adapters:
+            raise InvalidRequest("the FasterWhisper engine serves no adapters", param="adapters")
+        defaults = [
+            "--model", str(artifact.path),
+            "--served-model-name", plan.served_name,
+            "--task", TASK,
+            "--host", "127.0.0.1",
+            "--port", str(port),
+        ]
+        argv = (engine_python(settings, self.name), "-m", "modelserve.builtin", *merge_args(defaults, plan.args))
+        env = {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1", **plan.envs}
+        return LaunchPlan(self.name, argv, env, port, plan.served_name, "/health")
+
+
+def builtin_supports_transcribe(python: str) -> bool:
+    """Whether `python -m modelserve.builtin --help` lists the transcribe task (cached per interpreter)."""
+    if python not in _TRANSCRIBE_SUPPORT:
+        try:
+            out = subprocess.run(
+                [python, "-m", "modelserve.builtin", "--help"], check=False, capture_output=True, text=True, timeout=60
+            ).stdout
+        except (OSError, subprocess.TimeoutExpired):
+            return False
+        _TRANSCRIBE_SUPPORT[python] = TASK in out
+    return _TRANSCRIBE_SUPPORT[python]
