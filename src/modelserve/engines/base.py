@@ -125,6 +125,20 @@ def merge_args(defaults: list[str], user: tuple[str, ...]) -> list[str]:
     return out
 
 
+GENERATION_TASKS = ("generate", "text_generation", "text2text_generation")
+SPEECH_TASKS = ("transcribe",)
+
+
+def require_task(engine: str, task: str, allowed: tuple[str, ...] | None = None, *, refused: tuple[str, ...] = ()) -> None:
+    """Raise InvalidRequest (param `engine`) when `engine` cannot serve `task`."""
+    if task in refused or (allowed is not None and task not in allowed):
+        raise InvalidRequest(
+            f"engine {engine} cannot serve the {task} task; choose another engine for this function",
+            param="engine",
+            code="engine_task_unsupported",
+        )
+
+
 def has_flag(args: tuple[str, ...] | list[str], flag: str) -> bool:
     """True when `flag` is among args as `--flag` or `--flag=value` (user overrides of soft defaults)."""
     return any(a == flag or a.startswith(flag + "=") for a in args)

@@ -10,7 +10,14 @@ from __future__ import annotations
 
 import subprocess
 
-from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, merge_args
+from modelserve.engines.base import (
+    SPEECH_TASKS,
+    Availability,
+    LaunchPlan,
+    ModelArtifact,
+    merge_args,
+    require_task,
+)
 from modelserve.engines.locate import engine_python, python_module_availability
 from modelserve.errors import InvalidRequest
 from modelserve.runtimes.plan import DeploymentPlan
@@ -43,6 +50,7 @@ class FasterWhisperEngine:
     def launch(
         self, plan: DeploymentPlan, artifact: ModelArtifact, *, port: int, settings: Settings
     ) -> LaunchPlan:
+        require_task(self.display, plan.task, SPEECH_TASKS)
         if artifact.adapters:
             raise InvalidRequest("the FasterWhisper engine serves no adapters", param="adapters")
         defaults = [

@@ -7,7 +7,16 @@ and served name are fixed; engine, device and BetterTransformer are defaults a u
 
 from __future__ import annotations
 
-from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, has_flag, merge_args
+from modelserve.engines.base import (
+    GENERATION_TASKS,
+    SPEECH_TASKS,
+    Availability,
+    LaunchPlan,
+    ModelArtifact,
+    has_flag,
+    merge_args,
+    require_task,
+)
 from modelserve.engines.locate import engine_python, python_module_availability
 from modelserve.errors import InvalidRequest
 from modelserve.runtimes.plan import DeploymentPlan
@@ -30,12 +39,8 @@ class InfinityEngine:
     def launch(
         self, plan: DeploymentPlan, artifact: ModelArtifact, *, port: int, settings: Settings
     ) -> LaunchPlan:
-        if plan.task == "generate":
-            raise InvalidRequest(
-                "Infinity serves embeddings, rerank and classification, not text generation; "
-                "use features: [TextEmbedding] or another engine",
-                param="features",
-            )
+        # Infinity serves embeddings, rerank and classification.
+        require_task(self.display, plan.task, refused=GENERATION_TASKS + SPEECH_TASKS)
         if artifact.adapters:
             raise InvalidRequest("the Infinity engine serves no adapters", param="adapters")
         defaults = [
@@ -60,7 +65,7 @@ class InfinityEngine:
             "DO_NOT_TRACK": "1",
             **plan.envs,
         }
-        return LaunchPlan(self.name, argv, env, port, plan.served_name, f"{URL_PREFIX}/health")
+        return LaunchPlan(self.name, argv, env, port, plan.served_name, "/health")  # not under the prefix
 
 
 _DTYPES = {"float": "float32", "half": "float16"}

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, has_flag, merge_args
+from modelserve.engines.base import (
+    SPEECH_TASKS,
+    Availability,
+    LaunchPlan,
+    ModelArtifact,
+    has_flag,
+    merge_args,
+    require_task,
+)
 from modelserve.engines.locate import engine_python, python_module_availability
 from modelserve.errors import InvalidRequest
 from modelserve.runtimes.plan import DeploymentPlan
@@ -30,6 +38,7 @@ class LlamaCppEngine:
     def launch(
         self, plan: DeploymentPlan, artifact: ModelArtifact, *, port: int, settings: Settings
     ) -> LaunchPlan:
+        require_task(self.display, plan.task, refused=SPEECH_TASKS)
         if artifact.adapters:
             raise InvalidRequest(
                 "the llama.cpp engine serves no named adapters; use the vLLM or built-in engine for adapters",

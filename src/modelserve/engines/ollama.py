@@ -11,7 +11,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
-from modelserve.engines.base import Availability, HttpCall, LaunchPlan, ModelArtifact, merge_args
+from modelserve.engines.base import (
+    SPEECH_TASKS,
+    Availability,
+    HttpCall,
+    LaunchPlan,
+    ModelArtifact,
+    merge_args,
+    require_task,
+)
 from modelserve.engines.locate import configured_command
 from modelserve.errors import InvalidRequest
 from modelserve.runtimes.plan import DeploymentPlan
@@ -39,6 +47,7 @@ class OllamaEngine:
         cmd = configured_command(settings, self.name, "ollama")
         if cmd is None:
             raise InvalidRequest(self.available(settings).detail, param="engine")
+        require_task(self.display, plan.task, refused=SPEECH_TASKS)
         if plan.adapters:
             raise InvalidRequest("the Ollama engine serves no adapters", param="adapters")
         ref = ollama_ref(plan.model_url)

@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from modelserve.engines.base import (
+    GENERATION_TASKS,
+    SPEECH_TASKS,
     Availability,
     LaunchPlan,
     ModelArtifact,
@@ -29,7 +31,6 @@ from modelserve.settings import Settings
 # Ranks vLLM accepts for --max-lora-rank; its default is 16.
 _LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 _DEFAULT_LORA_RANK = 16
-_GENERATIVE_TASKS = ("generate", "transcribe", "text_generation", "text2text_generation")
 RUNTIME_LORA = RuntimeLora("/v1/load_lora_adapter", "/v1/unload_lora_adapter")
 
 
@@ -67,7 +68,7 @@ def _default_args(plan: DeploymentPlan, artifact: ModelArtifact, port: int) -> l
         "--served-model-name", plan.served_name,
         "--model", str(artifact.path),
     ]
-    if plan.task not in _GENERATIVE_TASKS:
+    if plan.task not in GENERATION_TASKS + SPEECH_TASKS:
         args += ["--runner", "pooling"]  # embed, pooling, classification, score, rerank
     if plan.dtype and plan.dtype != "auto":
         args += ["--dtype", plan.dtype]

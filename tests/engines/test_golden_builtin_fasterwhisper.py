@@ -1,0 +1,82 @@
+"""Built-in engine argv for every runtime kind (it is every kind's fallback), and FasterWhisper's."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from modelserve.settings import Settings
+from tests.engines.golden import PORT, PY, launch, plan_for
+
+MODEL = Path("/models/m")
+
+# (id, kind, spec, expected --task, extra argv at the end)
+BUILTIN_CASES: list[tuple[str, str, dict[str, Any], str, list[str]]] = [
+    ("kubeai-text-generation", "kubeai-text", {"url": "hf://o/m", "model_name": "t"}, "generate", []),
+    ("kubeai-text-embeddings", "kubeai-text", {"url": "hf://o/m", "model_name": "t", "features": ["TextEmbedding"]},
+     "embed", []),
+    ("kubeai-speech", "kubeai-speech", {"url": "hf://o/w", "model_name": "t"}, "auto", []),
+    ("vllmserve-text-half", "vllmserve-text", {"url": "hf://o/m", "model_name": "t", "dtype": "HALF"}, "generate",
+     ["--dtype", "float16"]),
+    ("vllmserve-speech", "vllmserve-speech", {"url": "hf://o/w", "model_name": "t"}, "auto", []),
+    ("vllmserve-pooling", "vllmserve-pooling", {"url": "hf://o/e", "model_name": "t"}, "embed", []),
+    ("huggingfaceserve-embedding", "huggingfaceserve",
+     {"path": "hf://o/e", "model_name": "t", "huggingface_task": "TEXT_EMBEDDING"}, "embed", []),
+]
+
+
+@pytest.mark.parametrize(("kind", "spec", "task", "extra"), [c[1:] for c in BUILTIN_CASES],
+                         ids=[c[0] for c in BUILTIN_CASES])
+def test_builtin_launch_plan(tmp_path: Path, kind: str, spec: dict[str, Any], task: str, extra: list[str]) -> None:
+    lp = launch("builtin", plan_for(kind, spec), MODEL, tmp_path)
+    assert list(lp.argv) == [
+        PY["builtin"], "-m", "modelserve.builtin", "--model", str(MODEL), "--served-model-name", "t",
+        "--host", "127.0.0.1", "--port", str(PORT), "--task", task,
+        "--cache-dir", str(tmp_path / "models" / "builtin-cache"), *extra,
+    ]
+    assert (lp.health_path, lp.served_name) == ("/health", "t")
+
+
+def test_builtin_adapters_are_static_lora_modules(tmp_path: Path) -> None:
+    spec = {"url": "hf://o/m", "model_name": "t", "adapters": [{"name": "col", "url": "hf://o/col"}]}
+    lp = launch("builtin", plan_for("kubeai-text", spec), MODEL, tmp_path, {"col": tmp_path / "col"})
+    assert list(lp.argv[-2:]) == ["--lora-modules", f"col={tmp_path / 'col'}"]
+
+
+def test_fasterwhisper_runs_builtin_transcribe(tmp_path: Path) -> None:
+    spec = {"url": "hf://Systran/faster-whisper-tiny.en", "model_name": "audio", "args": ["--port", "1", "--device", "cpu"]}
+    lp = launch("fasterwhisper", plan_for("kubeai-speech", spec), MODEL, tmp_path)
+    assert list(lp.argv) == [
+        PY["fasterwhisper"], "-m", "modelserve.builtin", "--model", str(MODEL), "--served-model-name", "audio",
+        "--task", "transcribe", "--host", "127.0.0.1", "--port", str(PORT), "--device", "cpu",
+    ]
+    assert dict(lp.env) == {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
+
+
+def test_transcribe_probe_agrees_with_the_builtin_parser() -> None:
+    """The probe reads the real `--help`; it must agree with the parser's own task list."""
+    from modelserve.builtin.config import TASKS
+    from modelserve.engines.fasterwhisper import builtin_supports_transcribe
+
+    assert builtin_supports_transcribe(sys.executable) is ("transcribe" in TASKS)
+
+
+def test_fasterwhisper_availability_names_what_is_missing(tmp_path: Path) -> None:
+    from modelserve.engines import ENGINES
+    from modelserve.engines.fasterwhisper import builtin_supports_transcribe
+    from modelserve.engines.locate import has_module
+
+    engine = ENGINES["fasterwhisper"]
+    missing = Settings(data_dir=tmp_path, engines={"fasterwhisper": {"python": str(tmp_path / "nope")}})
+    found = engine.available(missing)
+    assert not found.ok and "does not exist" in found.detail
+    here = engine.available(Settings(data_dir=tmp_path, engines={"fasterwhisper": {"python": sys.executable}}))
+    if not has_module(sys.executable, "faster_whisper"):
+        assert not here.ok and "install.sh fasterwhisper" in here.detail
+    elif not builtin_supports_transcribe(sys.executable):
+        assert not here.ok and "--task transcribe" in here.detail
+    else:
+        assert here.ok
