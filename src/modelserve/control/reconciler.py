@@ -97,7 +97,10 @@ class Reconciler:
                 await self._event(run, "SCHEDULE", "EngineFallback", choice.note)
             extra = serving_status(plan, self._settings.base_url, choice.engine.display, choice.as_status())
             extra["replicas"] = {"desired": plan.replicas, "ready": 0}
-            await self._set(run, S.PENDING, "SCHEDULE", "Scheduled", f"starting {plan.replicas} replica(s) with {choice.engine.display}", extra)
+            run = await self._set(
+                run, S.PENDING, "SCHEDULE", "Scheduled",
+                f"starting {plan.replicas} replica(s) with {choice.engine.display}", extra,
+            )
         await self._executor.ensure(plan, choice.engine)
         observed = self._executor.observe(run.id)
         if observed is None:
