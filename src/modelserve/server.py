@@ -74,10 +74,10 @@ def build_app(settings: Settings) -> FastAPI:
         await holder["reconciler"].executor_event(run_id, event, reason, message)
 
     executor = LocalExecutor(settings, store, on_event)
-    reconciler = Reconciler(settings, store, executor)
-    holder["reconciler"] = reconciler
     gateway = Gateway(routing_source(store), refresh_s=settings.gateway_refresh_s,
                       upstream_timeout_s=settings.upstream_timeout_s)
+    reconciler = Reconciler(settings, store, executor, on_change=gateway.refresh_now)
+    holder["reconciler"] = reconciler
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

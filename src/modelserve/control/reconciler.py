@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from typing import Any, Awaitable, Callable
 
 from modelserve.control import states as S
 from modelserve.control.engine_choice import choose_engine
@@ -24,8 +24,15 @@ log = logging.getLogger("modelserve.control")
 
 
 class Reconciler:
-    def __init__(self, settings: Settings, store: Any, executor: Executor) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Any,
+        executor: Executor,
+        on_change: Callable[[], Awaitable[None]] | None = None,
+    ) -> None:
         self._settings = settings
+        self._on_change = on_change
         self._store = store
         self._executor = executor
         self._wake = asyncio.Event()
@@ -150,6 +157,8 @@ class Reconciler:
         if state == S.RUNNING and run.desired == "resume":
             updated = await asyncio.to_thread(self._store.set_desired, run.id, "serve")
         log.info("run %s: %s -> %s (%s)", run.id, run.state, state, message)
+        if self._on_change is not None:  # let an in-process gateway see the change before clients do
+            await self._on_change()
         return updated
 
     async def _event(self, run: RunRecord, event: str, reason: str, message: str) -> None:
