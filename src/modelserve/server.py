@@ -15,7 +15,9 @@ from typing import Any
 from fastapi import FastAPI
 
 from modelserve.api import build_api_router, install_error_handlers
+from modelserve.control.autoscaler import Autoscaler
 from modelserve.control.reconciler import Reconciler
+from modelserve.control.scale_loop import ScaleLoop
 from modelserve.executors.local import LocalExecutor
 from modelserve.gateway import Gateway
 from modelserve.gateway.table import Endpoint, ServedModel
@@ -76,19 +78,26 @@ def build_app(settings: Settings) -> FastAPI:
     executor = LocalExecutor(settings, store, on_event)
     gateway = Gateway(routing_source(store), refresh_s=settings.gateway_refresh_s,
                       upstream_timeout_s=settings.upstream_timeout_s)
-    reconciler = Reconciler(settings, store, executor, on_change=gateway.refresh_now)
+    window = max(1, round(settings.autoscale_window_s / settings.autoscale_interval_s))
+    autoscaler = Autoscaler(store, gateway.inflight_by_run, window_samples=window)
+    reconciler = Reconciler(settings, store, executor, on_change=gateway.refresh_now, autoscaler=autoscaler)
     holder["reconciler"] = reconciler
+    scale_loop = ScaleLoop(store, autoscaler, reconciler.poke, settings.autoscale_interval_s)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await executor.start()
         await gateway.start()
-        task = asyncio.create_task(reconciler.run_forever(), name="reconciler")
+        tasks = [
+            asyncio.create_task(reconciler.run_forever(), name="reconciler"),
+            asyncio.create_task(scale_loop.run_forever(), name="autoscaler"),
+        ]
         try:
             yield
         finally:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await reconciler.drain()
             await executor.close()
             await gateway.stop()
@@ -107,6 +116,7 @@ def build_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.gateway = gateway
     app.state.reconciler = reconciler
+    app.state.scale_loop = scale_loop
     return app
 
 

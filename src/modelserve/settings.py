@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     replica_ready_timeout_s: float = 600.0
     restart_backoff_max_s: float = 30.0
     gateway_refresh_s: float = 0.5
+    # Autoscaler: one in-flight sample per interval, averaged over the window (KubeAI: 10 s / 10 min).
+    autoscale_interval_s: float = 1.0
+    autoscale_window_s: float = 10.0
     upstream_timeout_s: float = 600.0
     engines: dict[str, EngineCommand] = Field(default_factory=dict)
 

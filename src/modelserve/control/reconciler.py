@@ -7,10 +7,12 @@ Restart-safe: everything it needs is in the store; in-memory state is only a cac
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any, Awaitable, Callable
 
 from modelserve.control import states as S
+from modelserve.control.autoscaler import Autoscaler, ScalingPolicy
 from modelserve.control.engine_choice import choose_engine
 from modelserve.control.status import serving_status
 from modelserve.errors import ModelServeError
@@ -30,8 +32,10 @@ class Reconciler:
         store: Any,
         executor: Executor,
         on_change: Callable[[], Awaitable[None]] | None = None,
+        autoscaler: Autoscaler | None = None,
     ) -> None:
         self._settings = settings
+        self._autoscaler = autoscaler
         self._on_change = on_change
         self._store = store
         self._executor = executor
@@ -96,8 +100,19 @@ class Reconciler:
         exposed = exposed_model_name(run.spec.get("model_name"), run.id)
         return runtime_for(run.kind).plan(run, exposed)
 
+    async def _desired_replicas(self, run_id: str, plan: DeploymentPlan) -> int:
+        if self._autoscaler is None:
+            return plan.replicas
+        policy = ScalingPolicy.from_scaling(plan.scaling)
+        return await asyncio.to_thread(self._autoscaler.desired, run_id, policy)
+
+    async def _forget_scale(self, run_id: str) -> None:
+        if self._autoscaler is not None:
+            await asyncio.to_thread(self._autoscaler.forget, run_id)
+
     async def _serve(self, run: RunRecord) -> None:
         plan = self._plan(run)
+        plan = dataclasses.replace(plan, replicas=await self._desired_replicas(run.id, plan))
         choice = choose_engine(plan, self._settings)
         if run.state == S.READY:
             if choice.fallback:
@@ -116,8 +131,12 @@ class Reconciler:
             await self._executor.stop(run.id)
             await self._to_error(run, observed.failure)
             return
-        replicas = {"desired": observed.desired, "ready": observed.ready}
-        if run.state in (S.PENDING, S.RESUME) and observed.ready > 0:
+        if observed.desired != plan.replicas:
+            await self._executor.scale(run.id, plan.replicas)
+        replicas = {"desired": plan.replicas, "ready": observed.ready}
+        # A run scaled to zero is RUNNING: the gateway holds its first request and wakes it.
+        serving = observed.ready > 0 or (plan.replicas == 0 and observed.phase == "running")
+        if run.state in (S.PENDING, S.RESUME) and serving:
             extra = serving_status(plan, self._settings.base_url, choice.engine.display, choice.as_status())
             extra["replicas"] = replicas
             await self._set(run, S.RUNNING, "EXECUTE", "Ready", f"Model {plan.exposed_name} ready", extra)
@@ -131,12 +150,14 @@ class Reconciler:
         if run.state != S.STOP:
             run = await self._set(run, S.STOP, "STOP", "Stopping", "stopping replicas")
         await self._executor.stop(run.id)
+        await self._forget_scale(run.id)
         await self._set(run, S.STOPPED, "STOP", "Stopped", "all replicas stopped", {"replicas": {"desired": 0, "ready": 0}})
 
     async def _delete(self, run: RunRecord) -> None:
         if run.state != S.DELETING:
             run = await self._set(run, S.DELETING, "DELETE", "Deleting", "deleting run")
         await self._executor.stop(run.id)
+        await self._forget_scale(run.id)
         await self._set(run, S.DELETED, "DELETE", "Deleted", "run deleted", {"replicas": {"desired": 0, "ready": 0}})
 
     async def _to_error(self, run: RunRecord, message: str) -> None:
@@ -144,6 +165,7 @@ class Reconciler:
         if fresh.state in (S.DELETED, S.ERROR) and fresh.desired != "resume":
             return
         await self._executor.stop(run.id)
+        await self._forget_scale(run.id)
         await self._set(fresh, S.ERROR, "ERROR", "Failed", message, {"replicas": {"desired": 0, "ready": 0}})
         if fresh.desired == "resume":
             await asyncio.to_thread(self._store.set_desired, run.id, "serve")
