@@ -6,12 +6,14 @@ table it needs with `gw.set_models(...)`.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterator
 
 import openai
 import pytest
 
 from modelserve.gateway import Endpoint, ServedModel
+from modelserve.gateway.clients import CLIENTS
 
 from .harness import GatewayServer, Upstream, start_upstreams
 
@@ -24,9 +26,12 @@ def ups() -> Iterator[dict[str, Upstream]]:
         up.stop()
 
 
-@pytest.fixture(scope="session")
-def gw() -> Iterator[GatewayServer]:
-    server = GatewayServer().start()
+@pytest.fixture(scope="session", params=["httpx", "aiohttp"])
+def gw(request: pytest.FixtureRequest) -> Iterator[GatewayServer]:
+    """The gateway, once per upstream client library (both must behave the same)."""
+    if request.param not in CLIENTS:
+        pytest.skip(f"upstream client {request.param!r} is not installed")
+    server = GatewayServer(upstream_client=request.param).start()
     yield server
     server.stop()
 
@@ -67,5 +72,7 @@ def served(
     )
 
 
+@functools.cache
 def client(base_url: str) -> openai.OpenAI:
+    """An official client for `base_url`, kept for the session (building one loads TLS settings)."""
     return openai.OpenAI(base_url=base_url, api_key="unused", max_retries=0, timeout=15)

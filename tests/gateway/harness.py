@@ -25,8 +25,8 @@ from modelserve.gateway import Gateway, ServedModel
 
 UPSTREAM_PY = Path(__file__).with_name("upstream.py")
 T = TypeVar("T")
-# One client for control calls: a new httpx client per call costs ~0.1 s of TLS setup.
-_HTTP = httpx.Client(timeout=5, trust_env=False)
+# One client for control calls and raw requests: a new httpx client per call costs ~0.1 s of TLS setup.
+HTTP = httpx.Client(timeout=15, trust_env=False)
 
 
 class Upstream:
@@ -51,19 +51,19 @@ class Upstream:
         self.url = f"http://127.0.0.1:{int(line.split()[1])}"
         while time.monotonic() < deadline:
             with contextlib.suppress(httpx.HTTPError):
-                if _HTTP.get(f"{self.url}/health", timeout=1).status_code == 200:
+                if HTTP.get(f"{self.url}/health", timeout=1).status_code == 200:
                     return
             time.sleep(0.05)
         raise RuntimeError(f"upstream {self.replica} never became healthy")
 
     def control(self, status: int | None) -> None:
-        _HTTP.post(f"{self.url}/_control", json={"status": status}, timeout=5).raise_for_status()
+        HTTP.post(f"{self.url}/_control", json={"status": status}, timeout=5).raise_for_status()
 
     def release(self, key: str) -> None:
-        _HTTP.post(f"{self.url}/_release/{key}").raise_for_status()
+        HTTP.post(f"{self.url}/_release/{key}").raise_for_status()
 
     def stream_state(self, key: str) -> str | None:
-        state: str | None = _HTTP.get(f"{self.url}/_streams/{key}").json()["state"]
+        state: str | None = HTTP.get(f"{self.url}/_streams/{key}").json()["state"]
         return state
 
     def stop(self) -> None:

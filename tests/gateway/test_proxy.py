@@ -8,14 +8,13 @@ import time
 import uuid
 from collections.abc import Callable
 
-import httpx
 import openai
 import pytest
 
 from modelserve.gateway import Endpoint
 
 from .conftest import client, endpoint, served
-from .harness import GatewayServer, Upstream, closed_port_url
+from .harness import HTTP, GatewayServer, Upstream, closed_port_url
 
 MSGS = [{"role": "user", "content": "hi"}]
 
@@ -89,7 +88,7 @@ def test_mid_stream_failure_ends_with_error_frame_and_done(
 ) -> None:
     gw.set_models([served("runa", [endpoint(ups["runa-0"])])])
     body = {"model": "qwen-runa", "messages": MSGS, "stream": True, "x_test": {"fail_after": 2, "chunks": 5}}
-    with httpx.stream("POST", f"{gw.url}/openai/v1/chat/completions", json=body, timeout=15) as r:
+    with HTTP.stream("POST", f"{gw.url}/openai/v1/chat/completions", json=body, timeout=15) as r:
         assert r.status_code == 200
         assert r.headers["x-modelserve-replica"] == "runa-0"
         events = [e for e in r.read().decode().split("\n\n") if e]
@@ -111,7 +110,7 @@ def test_client_disconnect_closes_the_upstream_stream(gw: GatewayServer, ups: di
     gw.set_models([served("runa", [endpoint(ups["runa-0"])])])
     key = uuid.uuid4().hex
     body = {"model": "qwen-runa", "messages": MSGS, "stream": True, "x_test": {"hold": key}}
-    with httpx.stream("POST", f"{gw.url}/openai/v1/chat/completions", json=body, timeout=15) as r:
+    with HTTP.stream("POST", f"{gw.url}/openai/v1/chat/completions", json=body, timeout=15) as r:
         chunks = r.iter_raw()
         assert next(chunks).startswith(b"data: ")
         assert ups["runa-0"].stream_state(key) == "open"
@@ -135,7 +134,7 @@ def test_dead_endpoint_is_retried_on_another(gw: GatewayServer, ups: dict[str, U
 
 def test_only_endpoint_dead_is_a_502_envelope(gw: GatewayServer) -> None:
     gw.set_models([served("runa", [Endpoint(replica="runa-0", url=closed_port_url())])])
-    r = httpx.post(f"{gw.url}/openai/v1/chat/completions", json={"model": "qwen-runa", "messages": MSGS})
+    r = HTTP.post(f"{gw.url}/openai/v1/chat/completions", json={"model": "qwen-runa", "messages": MSGS})
     assert r.status_code == 502
     assert r.json()["error"]["code"] == "upstream_unavailable"
     assert r.headers["x-modelserve-replica"] == "runa-0"
@@ -157,7 +156,7 @@ def test_replica_answering_503_is_retried_then_passed_through(
 
 def test_no_ready_replica_is_503_with_retry_after(gw: GatewayServer) -> None:
     gw.set_models([served("runa", [])])
-    r = httpx.post(f"{gw.url}/openai/v1/chat/completions", json={"model": "qwen-runa", "messages": MSGS})
+    r = HTTP.post(f"{gw.url}/openai/v1/chat/completions", json={"model": "qwen-runa", "messages": MSGS})
     assert r.status_code == 503
     assert int(r.headers["retry-after"]) > 0
     assert r.json()["error"]["type"] == "service_unavailable"

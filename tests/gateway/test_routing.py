@@ -3,12 +3,11 @@ what model name the engine receives, /models listing, and the error envelopes.""
 
 from __future__ import annotations
 
-import httpx
 import openai
 import pytest
 
 from .conftest import client, endpoint, served
-from .harness import GatewayServer, Upstream
+from .harness import HTTP, GatewayServer, Upstream
 
 
 def _content(resp: openai.types.chat.ChatCompletion) -> str:
@@ -61,7 +60,7 @@ def test_ambiguous_plain_name_is_a_404_envelope(gw: GatewayServer, ups: dict[str
 
 def test_unknown_model_is_a_404_envelope(gw: GatewayServer, ups: dict[str, Upstream]) -> None:
     gw.set_models([served("runa", [endpoint(ups["runa-0"])])])
-    r = httpx.post(f"{gw.url}/openai/v1/embeddings", json={"model": "nope", "input": "x"})
+    r = HTTP.post(f"{gw.url}/openai/v1/embeddings", json={"model": "nope", "input": "x"})
     assert r.status_code == 404
     assert r.json() == {
         "error": {
@@ -94,10 +93,10 @@ def test_per_run_channel_routes_to_its_run_and_rewrites(gw: GatewayServer, ups: 
 
 def test_per_run_channel_fills_a_missing_model(gw: GatewayServer, ups: dict[str, Upstream]) -> None:
     gw.set_models([served("runa", [endpoint(ups["runa-0"])])])
-    r = httpx.post(f"{gw.url}/runs/runa/v1/completions", json={"prompt": "hi"})
+    r = HTTP.post(f"{gw.url}/runs/runa/v1/completions", json={"prompt": "hi"})
     assert r.status_code == 200
     assert r.json()["choices"][0]["text"] == "replica=runa-0 model=qwen-upstream"
-    assert httpx.post(f"{gw.url}/runs/nope/v1/completions", json={"prompt": "hi"}).status_code == 404
+    assert HTTP.post(f"{gw.url}/runs/nope/v1/completions", json={"prompt": "hi"}).status_code == 404
 
 
 def test_models_lists_runs_and_adapters_with_feature_filter(
@@ -114,7 +113,7 @@ def test_models_lists_runs_and_adapters_with_feature_filter(
     assert sorted(listed) == ["mini-runb", "qwen-runa", "qwen-runa_sql"]
     assert listed["qwen-runa"].owned_by == "alpha"
     assert c.models.retrieve("qwen-runa_sql").id == "qwen-runa_sql"
-    embed_only = httpx.get(f"{gw.url}/v1/models", params={"feature": "TextEmbedding"}).json()["data"]
+    embed_only = HTTP.get(f"{gw.url}/v1/models", params={"feature": "TextEmbedding"}).json()["data"]
     assert [m["id"] for m in embed_only] == ["mini-runb"]
     with pytest.raises(openai.NotFoundError):
         c.models.retrieve("nope")
@@ -126,7 +125,7 @@ def test_embeddings_and_other_pooling_paths_are_forwarded(
     gw.set_models([served("runa", [endpoint(ups["runa-0"])], features=("TextEmbedding",))])
     emb = client(f"{gw.url}/openai/v1").embeddings.create(model="qwen-runa", input="hello")
     assert emb.data[0].embedding == [0.5, 0.25]
-    r = httpx.post(f"{gw.url}/openai/v1/rerank", json={"model": "qwen-runa", "query": "q", "documents": []})
+    r = HTTP.post(f"{gw.url}/openai/v1/rerank", json={"model": "qwen-runa", "query": "q", "documents": []})
     assert r.json() == {"path": "/v1/rerank", "model": "qwen-upstream", "replica": "runa-0"}
 
 
@@ -143,7 +142,7 @@ def test_embeddings_and_other_pooling_paths_are_forwarded(
 def test_bad_bodies_are_400_envelopes_never_422(
     gw: GatewayServer, body: bytes, param: str | None, code: str
 ) -> None:
-    r = httpx.post(
+    r = HTTP.post(
         f"{gw.url}/openai/v1/chat/completions", content=body, headers={"content-type": "application/json"}
     )
     assert r.status_code == 400
@@ -153,7 +152,7 @@ def test_bad_bodies_are_400_envelopes_never_422(
 
 def test_engine_admin_paths_are_not_exposed(gw: GatewayServer, ups: dict[str, Upstream]) -> None:
     gw.set_models([served("runa", [endpoint(ups["runa-0"])])])
-    r = httpx.post(f"{gw.url}/openai/v1/load_lora_adapter", json={"model": "qwen-runa"})
+    r = HTTP.post(f"{gw.url}/openai/v1/load_lora_adapter", json={"model": "qwen-runa"})
     assert (r.status_code, r.json()["error"]["code"]) == (404, "unknown_endpoint")
-    r = httpx.get(f"{gw.url}/v1/chat/completions")
+    r = HTTP.get(f"{gw.url}/v1/chat/completions")
     assert (r.status_code, r.json()["error"]["code"]) == (405, "method_not_allowed")

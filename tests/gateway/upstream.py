@@ -17,6 +17,7 @@ import json
 import socket
 import sys
 import time
+from collections.abc import Coroutine
 from typing import Any
 
 import uvicorn
@@ -183,6 +184,16 @@ async def _events(state: State, kind: str, model: str, text: str, test: dict[str
             state.streams[key] = "done" if finished else "cancelled"
 
 
+def _run(main: Coroutine[Any, Any, None]) -> None:
+    """Run on uvloop when it is installed (as uvicorn[standard] does), else on asyncio."""
+    try:
+        import uvloop
+    except ImportError:
+        asyncio.run(main)
+    else:
+        uvloop.run(main)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replica", required=True)
@@ -197,7 +208,7 @@ def main() -> None:
     server = uvicorn.Server(config)
     print(f"PORT {sock.getsockname()[1]}", flush=True)
     sys.stdout.flush()
-    asyncio.run(server.serve(sockets=[sock]))
+    _run(server.serve(sockets=[sock]))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,4 @@
-"""Small pure-ASGI helpers for the gateway's endpoints: read a body, answer JSON or an error envelope,
-and watch for the client going away.
-"""
+"""Small pure-ASGI helpers for the gateway's endpoints: read a body, answer JSON or an error envelope."""
 
 from __future__ import annotations
 
@@ -8,7 +6,6 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from anyio import CancelScope
 from starlette.types import Receive, Send
 
 from modelserve import errors
@@ -60,12 +57,3 @@ async def send_error(
     """Answer the OpenAI error envelope with the error's status and headers (e.g. Retry-After)."""
     extra = [(k.lower().encode(), v.encode()) for k, v in exc.headers().items()]
     await send_json(send, exc.status, exc.envelope(), [*extra, *headers])
-
-
-async def cancel_on_disconnect(receive: Receive, scope: CancelScope) -> None:
-    """Wait for `http.disconnect` (the body is already read) and cancel `scope` when it comes."""
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            scope.cancel()
-            return

@@ -8,17 +8,18 @@ cancels the exchange and closes the upstream response. Must not import control/ 
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-import anyio
 from starlette.types import Receive, Send
 
 from modelserve import errors
-from modelserve.gateway.asgi import cancel_on_disconnect, send_error
+from modelserve.gateway.asgi import send_error
 from modelserve.gateway.balancers import Balancer, BalanceRequest
 from modelserve.gateway.clients import (
     UpstreamBroken,
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 2
 RETRY_STATUSES = frozenset({502, 503, 504})
 NO_REPLICA_RETRY_AFTER_S = 5.0
-_CLOSE_TIMEOUT_S = 5.0
 _DONE_FRAME = b"data: [DONE]\n\n"
 
 
@@ -56,12 +56,22 @@ class Exchange:
 class _Outcome:
     """What was answered so far; read by the accounting in `Proxy.forward`'s finally."""
 
-    __slots__ = ("finished", "replica", "status")
+    __slots__ = ("client_gone", "finished", "replica", "status")
 
     def __init__(self) -> None:
+        self.client_gone = False
         self.replica = ""
         self.status = 499  # until a response starts: the client left first
         self.finished = False
+
+
+@dataclass(frozen=True)
+class _Meters:
+    """Per-model metric children, looked up once (label lookups take a lock each time)."""
+
+    active: Any
+    upstream_latency: Any
+    duration: Any
 
 
 def error_frame(exc: errors.ModelServeError) -> bytes:
@@ -69,11 +79,18 @@ def error_frame(exc: errors.ModelServeError) -> bytes:
     return b"data: " + json.dumps(exc.envelope()).encode() + b"\n\n" + _DONE_FRAME
 
 
-async def _close(response: UpstreamResponse) -> None:
-    # Shielded: this runs while a client disconnect is cancelling the exchange, and the
-    # connection must still be released (or closed) rather than leak from the pool.
-    with anyio.move_on_after(_CLOSE_TIMEOUT_S, shield=True):
-        await response.aclose()
+async def _watch_disconnect(receive: Receive, task: asyncio.Task[Any], out: _Outcome) -> None:
+    """Wait for `http.disconnect` (the body is already read); cancel `task` if it is still answering.
+
+    A plain task instead of a task group: it is on every request's path and costs far less.
+    """
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            if not out.finished:
+                out.client_gone = True
+                task.cancel()
+            return
 
 
 class Proxy:
@@ -90,25 +107,46 @@ class Proxy:
         self._inflight = inflight
         self._metrics = metrics
         self._balancer_for = balancer_for
+        self._meter_cache: dict[str, _Meters] = {}
+
+    def _meters(self, model: str) -> _Meters:
+        meters = self._meter_cache.get(model)
+        if meters is None:
+            m = self._metrics
+            meters = _Meters(
+                m.active.labels(model), m.upstream_latency.labels(model), m.duration.labels(model)
+            )
+            self._meter_cache[model] = meters
+        return meters
 
     async def forward(self, x: Exchange, receive: Receive, send: Send) -> None:
-        """Answer `x` on `send`. Never raises for upstream trouble; it answers an envelope instead."""
+        """Answer `x` on `send`. Never raises for upstream trouble; it answers an envelope instead.
+
+        A client disconnect cancels this task (see `_watch_disconnect`); the cancellation is absorbed
+        here once the upstream response is closed and the counters are settled.
+        """
         model = x.route.model
         out = _Outcome()
         started = time.perf_counter()
         self._inflight.enter_run(model.run_id)
-        active = self._metrics.active.labels(model.model)
-        active.inc()
+        meters = self._meters(model.model)
+        meters.active.inc()
+        task = asyncio.current_task()
+        assert task is not None
+        watcher = asyncio.get_running_loop().create_task(_watch_disconnect(receive, task, out))
         try:
-            async with anyio.create_task_group() as tg:
-                tg.start_soon(cancel_on_disconnect, receive, tg.cancel_scope)
-                await self._attempts(x, send, out)
-                tg.cancel_scope.cancel()
+            await self._attempts(x, send, out)
+        except asyncio.CancelledError:
+            if not out.client_gone:
+                raise
+            if hasattr(task, "uncancel"):  # 3.11+: keep the task's cancel count honest
+                task.uncancel()
         finally:
-            active.dec()
+            watcher.cancel()
+            meters.active.dec()
             self._inflight.leave_run(model.run_id)
             self._metrics.requests.labels(model.model, out.replica, str(out.status)).inc()
-            self._metrics.duration.labels(model.model).observe(time.perf_counter() - started)
+            meters.duration.observe(time.perf_counter() - started)
 
     async def _attempts(self, x: Exchange, send: Send, out: _Outcome) -> None:
         model = x.route.model
@@ -161,7 +199,7 @@ class Proxy:
             await self._answer_error(send, out, _timeout(model))
             return True
         try:
-            self._metrics.upstream_latency.labels(model).observe(time.perf_counter() - sent_at)
+            self._meters(model).upstream_latency.observe(time.perf_counter() - sent_at)
             if response.status in RETRY_STATUSES and can_retry:
                 self._upstream_failed(model, ep, "status", f"HTTP {response.status}")
                 return False
@@ -169,7 +207,7 @@ class Proxy:
                 return await self._relay_stream(model, response, ep, send, out, can_retry)
             return await self._relay_whole(model, response, ep, send, out, can_retry)
         finally:
-            await _close(response)
+            await response.aclose()  # both clients shield their own pool bookkeeping
 
     async def _relay_whole(
         self,

@@ -7,7 +7,6 @@ clients call engine admin routes (e.g. vLLM's /v1/load_lora_adapter).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
@@ -100,31 +99,28 @@ def _wanted(m: ServedModel, features: list[str]) -> bool:
 class _Models:
     """GET <prefix>/models[/{model_id}]; `?feature=X` (repeatable) keeps models with any of them."""
 
-    def __init__(self, core: GatewayCore, per_run: bool, single: bool) -> None:
+    def __init__(self, core: GatewayCore, per_run: bool) -> None:
         self._core = core
         self._per_run = per_run
-        self._single = single
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def answer(self, scope: Scope, send: Send, model_id: str | None) -> None:
         try:
-            payload = self._payload(scope)
+            payload = self._payload(scope, model_id)
         except errors.ModelServeError as exc:
             await send_error(send, exc)
             return
         await send_json(send, 200, payload)
 
-    def _payload(self, scope: Scope) -> dict[str, Any]:
+    def _payload(self, scope: Scope, model_id: str | None) -> dict[str, Any]:
         table = self._core.table
-        params = scope["path_params"]
-        models = [table.by_run(params["run_id"])] if self._per_run else table.models()
-        if self._single:
-            wanted = params["model_id"]
+        models = [table.by_run(scope["path_params"]["run_id"])] if self._per_run else table.models()
+        if model_id is not None:
             for m in models:
                 for obj in model_objects(m):
-                    if obj["id"] == wanted:
+                    if obj["id"] == model_id:
                         return obj
             raise errors.NotFound(
-                f"The model '{wanted}' does not exist.", param="model", code="model_not_found"
+                f"The model '{model_id}' does not exist.", param="model", code="model_not_found"
             )
         query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
         features = query.get("feature", [])
@@ -136,45 +132,54 @@ class _MethodNotAllowed(errors.InvalidRequest):
     status = 405
 
 
-class _Unknown:
-    """Anything else under a gateway prefix: 405 for a known path, else 404, both as envelopes."""
+class _Prefix:
+    """Everything under one prefix, dispatched by a dict lookup on the rest of the path.
 
-    def __init__(self, known: Callable[[str], bool]) -> None:
-        self._known = known
+    One route per prefix keeps the router's regex matching off the hot path. Unknown paths answer
+    a 404 envelope, known paths with the wrong method a 405 envelope.
+    """
+
+    def __init__(self, core: GatewayCore, per_run: bool) -> None:
+        self._post = {sub: _Inference(core, up, per_run) for sub, up in INFERENCE_PATHS.items()}
+        self._models = _Models(core, per_run)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        rest = scope["path_params"].get("rest", "")
-        method = scope.get("method", "GET")
-        exc: errors.ModelServeError
-        if self._known(rest):
-            exc = _MethodNotAllowed(
+        rest: str = scope["path_params"]["rest"]
+        method: str = scope["method"]
+        if method == "POST":
+            handler = self._post.get(rest)
+            if handler is not None:
+                await handler(scope, receive, send)
+                return
+        elif method == "GET":
+            if rest == "models":
+                await self._models.answer(scope, send, None)
+                return
+            if rest.startswith("models/"):
+                await self._models.answer(scope, send, rest[len("models/") :])
+                return
+        await send_error(send, self._unknown(method, rest, scope.get("path", "")))
+
+    def _unknown(self, method: str, rest: str, path: str) -> errors.ModelServeError:
+        if rest in self._post or rest == "models" or rest.startswith("models/"):
+            return _MethodNotAllowed(
                 f"Method {method} is not allowed on this path.", code="method_not_allowed"
             )
-        else:
-            exc = errors.NotFound(
-                f"Unknown endpoint: {method} {scope.get('path', '')}", code="unknown_endpoint"
-            )
-        await send_error(send, exc)
-
-
-def _is_known(rest: str) -> bool:
-    return rest in INFERENCE_PATHS or rest == "models" or rest.startswith("models/")
+        return errors.NotFound(f"Unknown endpoint: {method} {path}", code="unknown_endpoint")
 
 
 def build_router(core: GatewayCore) -> APIRouter:
     """Every gateway route. Include it in the server's app; it is stateless apart from `core`."""
     router = APIRouter()
-
-    def add(path: str, app: Callable[[Scope, Receive, Send], Awaitable[None]], methods: list[str]) -> None:
+    for prefix in PREFIXES:
         # A class instance endpoint makes a pure ASGI route: no request parsing, no validation.
-        router.routes.append(Route(path, endpoint=app, methods=methods, include_in_schema=False))
-
-    for prefix in PREFIXES:
-        per_run = "{run_id}" in prefix
-        add(f"{prefix}/models", _Models(core, per_run, single=False), ["GET"])
-        add(f"{prefix}/models/{{model_id}}", _Models(core, per_run, single=True), ["GET"])
-        for sub, upstream in INFERENCE_PATHS.items():
-            add(f"{prefix}/{sub}", _Inference(core, upstream, per_run), ["POST"])
-    for prefix in PREFIXES:
-        add(f"{prefix}/{{rest:path}}", _Unknown(_is_known), ["GET", "POST", "PUT", "PATCH", "DELETE"])
+        endpoint = _Prefix(core, per_run="{run_id}" in prefix)
+        router.routes.append(
+            Route(
+                f"{prefix}/{{rest:path}}",
+                endpoint=endpoint,
+                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
+                include_in_schema=False,
+            )
+        )
     return router

@@ -38,7 +38,7 @@ class Gateway:
         *,
         refresh_s: float = 0.5,
         upstream_timeout_s: float = 600.0,
-        upstream_client: str = "httpx",
+        upstream_client: str = "auto",
         limits: ClientLimits | None = None,
     ) -> None:
         self._source = source

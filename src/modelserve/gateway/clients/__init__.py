@@ -18,9 +18,25 @@ CLIENTS: dict[str, Callable[[ClientLimits], UpstreamClient]] = {
     "httpx": HttpxUpstream,
 }
 
+try:  # aiohttp is optional: measured against httpx in benchmarks/gateway.
+    from modelserve.gateway.clients.aiohttp_client import AiohttpUpstream
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
+else:
+    CLIENTS["aiohttp"] = AiohttpUpstream
+
+
+def default_client() -> str:
+    """aiohttp when installed: on loopback it sustains several times httpx's request rate once
+    dozens of requests are in flight (benchmarks/RESULTS.md, "Gateway overhead"); else httpx."""
+    return "aiohttp" if "aiohttp" in CLIENTS else "httpx"
+
 
 def make_client(name: str, limits: ClientLimits) -> UpstreamClient:
-    """A new pooled client. Raises KeyError naming the known clients when `name` is unknown."""
+    """A new pooled client ("auto" = `default_client()`). Raises KeyError naming the known clients
+    when `name` is unknown."""
+    if name == "auto":
+        name = default_client()
     try:
         factory = CLIENTS[name]
     except KeyError:
@@ -37,5 +53,6 @@ __all__ = [
     "UpstreamConnectFailed",
     "UpstreamResponse",
     "UpstreamTimedOut",
+    "default_client",
     "make_client",
 ]

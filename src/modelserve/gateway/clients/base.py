@@ -33,7 +33,9 @@ class ClientLimits:
     pool_timeout_s: float = 30.0
     max_connections: int = 1024
     max_keepalive: int = 1024
-    keepalive_expiry_s: float = 30.0
+    # Below the 5 s keep-alive of uvicorn-based engines (vLLM, the built-in engine): reusing a
+    # connection the server is closing fails the request before any byte.
+    keepalive_expiry_s: float = 4.0
 
 
 class UpstreamResponse(Protocol):
