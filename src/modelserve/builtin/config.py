@@ -1,0 +1,86 @@
+"""Engine configuration: the command line parsed into a frozen `EngineConfig`.
+
+Imports nothing heavy (no torch), so `--help` and argument errors are instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+TASKS = ("generate", "embed", "auto")
+DTYPES = ("auto", "float32", "bfloat16", "float16")
+DEVICES = ("auto", "cpu", "cuda")
+
+
+@dataclass(frozen=True)
+class EngineConfig:
+    model: str
+    served_model_name: str
+    gguf_file: str | None = None
+    task: str = "auto"
+    host: str = "127.0.0.1"
+    port: int = 8000
+    dtype: str = "auto"
+    device: str = "auto"
+    max_model_len: int | None = None
+    lora_modules: tuple[tuple[str, str], ...] = ()
+    cache_dir: Path | None = None
+    max_num_seqs: int = 32
+    max_queue: int = 256
+    max_embed_batch: int = 64
+    log_level: str = "info"
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def _lora(value: str) -> tuple[str, str]:
+    name, sep, path = value.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"--lora-modules expects name=path, got {value!r}")
+    return name, path
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m modelserve.builtin",
+        description="OpenAI-compatible server for a transformers model (generation or embeddings).",
+    )
+    p.add_argument("--model", required=True, help="model folder, or a .gguf file")
+    p.add_argument("--gguf-file", default=None, help="GGUF file name inside --model")
+    p.add_argument("--served-model-name", default=None, help="model name clients use (default: --model)")
+    p.add_argument("--task", choices=TASKS, default="auto")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--dtype", choices=DTYPES, default="auto")
+    p.add_argument("--device", choices=DEVICES, default="auto")
+    p.add_argument("--max-model-len", type=int, default=None)
+    p.add_argument("--lora-modules", nargs="+", type=_lora, default=[], metavar="NAME=PATH")
+    p.add_argument("--cache-dir", type=Path, default=None, help="where dequantized GGUF models are kept")
+    p.add_argument("--max-num-seqs", type=int, default=32, help="sequences decoded together per step")
+    p.add_argument("--max-queue", type=int, default=256, help="waiting requests before answering 429")
+    p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
+    p.add_argument("--log-level", default="info")
+    return p
+
+
+def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
+    a = build_parser().parse_args(argv)
+    return EngineConfig(
+        model=a.model,
+        served_model_name=a.served_model_name or a.model,
+        gguf_file=a.gguf_file,
+        task=a.task,
+        host=a.host,
+        port=a.port,
+        dtype=a.dtype,
+        device=a.device,
+        max_model_len=a.max_model_len,
+        lora_modules=tuple(a.lora_modules),
+        cache_dir=a.cache_dir,
+        max_num_seqs=max(1, a.max_num_seqs),
+        max_queue=max(1, a.max_queue),
+        max_embed_batch=max(1, a.max_embed_batch),
+        log_level=a.log_level,
+    )

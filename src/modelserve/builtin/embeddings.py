@@ -1,0 +1,118 @@
+"""Dynamic batching for embeddings: concurrent requests are gathered into one forward pass.
+
+A worker thread takes every queued request (up to `max_batch` inputs), tokenizes them together,
+runs the sentence-transformers modules once, and hands each request its rows back through
+`loop.call_soon_threadsafe`. The event loop never runs torch.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections import deque
+from dataclasses import dataclass
+
+import torch
+
+from modelserve.builtin.loader import LoadedEmbedder
+from modelserve.errors import Overloaded
+
+log = logging.getLogger("modelserve.builtin")
+
+
+@dataclass(frozen=True)
+class EmbeddingResult:
+    vectors: list[list[float]]
+    prompt_tokens: int
+
+
+@dataclass
+class _Job:
+    texts: list[str]
+    future: asyncio.Future[EmbeddingResult]
+    loop: asyncio.AbstractEventLoop
+
+
+def _resolve(fut: asyncio.Future[EmbeddingResult], value: EmbeddingResult | BaseException) -> None:
+    if fut.done():  # the client went away
+        return
+    if isinstance(value, BaseException):
+        fut.set_exception(value)
+    else:
+        fut.set_result(value)
+
+
+class EmbeddingBatcher:
+    def __init__(self, loaded: LoadedEmbedder, max_batch: int, max_queue: int) -> None:
+        self.m = loaded
+        self.max_batch = max_batch
+        self.max_queue = max_queue
+        self._jobs: deque[_Job] = deque()
+        self._cond = threading.Condition()
+        self._stopping = False
+        self._thread = threading.Thread(target=self._run, name="modelserve-embed", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def close(self) -> None:
+        with self._cond:
+            self._stopping = True
+            self._cond.notify_all()
+        self._thread.join(timeout=10)
+
+    @property
+    def pending(self) -> int:
+        return len(self._jobs)
+
+    async def embed(self, texts: list[str]) -> EmbeddingResult:
+        """Embed `texts` (normalized as the model's modules say); raises Overloaded when the queue is full."""
+        loop = asyncio.get_running_loop()
+        job = _Job(texts, loop.create_future(), loop)
+        with self._cond:
+            if len(self._jobs) >= self.max_queue:
+                raise Overloaded("the engine's request queue is full; retry later", retry_after=1)
+            self._jobs.append(job)
+            self._cond.notify()
+        return await job.future
+
+    def _take(self) -> list[_Job] | None:
+        with self._cond:
+            while not self._stopping and not self._jobs:
+                self._cond.wait()
+            if self._stopping:
+                return None
+            batch = [self._jobs.popleft()]
+            size = len(batch[0].texts)
+            while self._jobs and size + len(self._jobs[0].texts) <= self.max_batch:
+                size += len(self._jobs[0].texts)
+                batch.append(self._jobs.popleft())
+            return batch
+
+    def _run(self) -> None:
+        torch.set_grad_enabled(False)
+        with torch.inference_mode():
+            while (batch := self._take()) is not None:
+                texts = [t for job in batch for t in job.texts]
+                try:
+                    vectors, counts = self._forward(texts)
+                except Exception as e:
+                    log.exception("embedding forward failed")
+                    for job in batch:
+                        job.loop.call_soon_threadsafe(_resolve, job.future, RuntimeError(type(e).__name__))
+                    continue
+                start = 0
+                for job in batch:
+                    end = start + len(job.texts)
+                    res = EmbeddingResult(vectors[start:end], sum(counts[start:end]))
+                    job.loop.call_soon_threadsafe(_resolve, job.future, res)
+                    start = end
+
+    def _forward(self, texts: list[str]) -> tuple[list[list[float]], list[int]]:
+        st = self.m.model
+        features = st.tokenize(texts)
+        counts = features["attention_mask"].sum(dim=1).tolist()
+        features = {k: v.to(self.m.device) if hasattr(v, "to") else v for k, v in features.items()}
+        emb = st.forward(features)["sentence_embedding"]
+        return emb.float().cpu().tolist(), [int(c) for c in counts]
