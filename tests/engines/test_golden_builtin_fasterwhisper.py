@@ -41,9 +41,20 @@ def test_builtin_launch_plan(tmp_path: Path, kind: str, spec: dict[str, Any], ta
 
 
 def test_builtin_adapters_are_static_lora_modules(tmp_path: Path) -> None:
-    spec = {"url": "hf://o/m", "model_name": "t", "adapters": [{"name": "col", "url": "hf://o/col"}]}
-    lp = launch("builtin", plan_for("kubeai-text", spec), MODEL, tmp_path, {"col": tmp_path / "col"})
-    assert list(lp.argv[-2:]) == ["--lora-modules", f"col={tmp_path / 'col'}"]
+    spec = {"url": "hf://o/m", "model_name": "t", "adapters": [{"name": "a", "url": "hf://o/a"}, {"name": "b", "url": "hf://o/b"}]}
+    adapters = {"a": tmp_path / "a", "b": tmp_path / "b"}
+    lp = launch("builtin", plan_for("kubeai-text", spec), MODEL, tmp_path, adapters)
+    assert list(lp.argv[-3:]) == ["--lora-modules", f"a={tmp_path / 'a'}", f"b={tmp_path / 'b'}"]
+
+
+def test_builtin_keeps_only_user_args_it_understands(tmp_path: Path) -> None:
+    """A vLLM-style args list on the fallback engine: known flags pass, fixed and foreign ones do not."""
+    args = ["--enforce-eager", "--max-model-len", "512", "--port", "1", "--tensor-parallel-size", "2",
+            "--max-num-seqs=4", "--dtype", "float32"]
+    lp = launch("builtin", plan_for("vllmserve-text", {"url": "hf://o/m", "model_name": "t", "args": args}),
+                MODEL, tmp_path)
+    assert list(lp.argv[-5:]) == ["--max-model-len", "512", "--max-num-seqs=4", "--dtype", "float32"]
+    assert lp.argv.count("--port") == 1 and "--enforce-eager" not in lp.argv
 
 
 def test_fasterwhisper_runs_builtin_transcribe(tmp_path: Path) -> None:

@@ -1,13 +1,23 @@
-"""The built-in engine (`python -m modelserve.builtin`): always available, transformers on CPU or GPU."""
+"""The built-in engine (`python -m modelserve.builtin`): always available, transformers on CPU or GPU.
+
+It is also every kind's fallback, so a run's args were often written for vLLM: only the args the
+built-in engine understands are passed on (the seed's merge rule), the rest are dropped.
+"""
 
 from __future__ import annotations
 
 import sys
 
-from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact
+from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, merge_args
 from modelserve.engines.locate import configured_python
 from modelserve.runtimes.plan import DeploymentPlan
 from modelserve.settings import Settings
+
+# Flags of `python -m modelserve.builtin` a user may set (the others are fixed by the plan).
+USER_FLAGS = frozenset({
+    "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--max-queue", "--max-embed-batch",
+    "--log-level", "--gguf-file",
+})
 
 
 class BuiltinEngine:
@@ -22,8 +32,7 @@ class BuiltinEngine:
         self, plan: DeploymentPlan, artifact: ModelArtifact, *, port: int, settings: Settings
     ) -> LaunchPlan:
         python = configured_python(settings, self.name) or sys.executable
-        argv = [
-            python, "-m", "modelserve.builtin",
+        defaults = [
             "--model", str(artifact.path),
             "--served-model-name", plan.served_name,
             "--host", "127.0.0.1",
@@ -32,12 +41,26 @@ class BuiltinEngine:
             "--cache-dir", str(settings.models_dir / "builtin-cache"),
         ]
         if plan.dtype and plan.dtype != "auto":
-            argv += ["--dtype", _DTYPES.get(plan.dtype, plan.dtype)]
-        for name, path in artifact.adapters.items():
-            argv += ["--lora-modules", f"{name}={path}"]
+            defaults += ["--dtype", _DTYPES.get(plan.dtype, plan.dtype)]
+        if artifact.adapters:
+            defaults.append("--lora-modules")
+            defaults += [f"{name}={path}" for name, path in artifact.adapters.items()]
+        argv = [python, "-m", "modelserve.builtin", *merge_args(defaults, known_args(plan.args))]
         env = dict(plan.envs)
         env.setdefault("PYTHONUNBUFFERED", "1")
         return LaunchPlan(self.name, tuple(argv), env, port, plan.served_name, "/health")
+
+
+def known_args(args: tuple[str, ...]) -> tuple[str, ...]:
+    """The `--key value...` groups of args whose key (or `--key=` prefix) the built-in engine accepts."""
+    out: list[str] = []
+    keep = False
+    for tok in args:
+        if tok.startswith("--"):
+            keep = tok.split("=", 1)[0] in USER_FLAGS
+        if keep:
+            out.append(tok)
+    return tuple(out)
 
 
 _DTYPES = {"float": "float32", "half": "float16"}

@@ -48,7 +48,8 @@ def has_module(python: str, module: str) -> bool:
     """Whether `python` can import `module` (checked without importing it; a subprocess for others)."""
     if (python, module) in _HAS_MODULE:
         return True
-    if Path(python).resolve() == Path(sys.executable).resolve():
+    # Not resolve(): a venv's python is a symlink to the base interpreter, yet imports differently.
+    if Path(python).absolute() == Path(sys.executable).absolute():
         ok = importlib.util.find_spec(module) is not None
     else:
         code = f"import importlib.util,sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
