@@ -16,8 +16,14 @@ from .fake_backend import FakeServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
 ]
 
 
@@ -38,7 +44,9 @@ def backend(console: FakeServer) -> Any:
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip("console browser tests need Chromium at /usr/bin/chromium (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="console browser tests need the playwright package")
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="console browser tests need the playwright package"
+    )
     with sync_api.sync_playwright() as pw:
         chromium = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

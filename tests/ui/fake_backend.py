@@ -27,7 +27,7 @@ from modelserve.ui import mount_console
 
 ANSWER = "The capital of France is Paris, a city on the Seine."
 LONG_WORDS = 400
-WORD_DELAY_S = 0.05
+WORD_DELAY_S = 0.04
 CHAT_RUN = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 EMBED_RUN = "a1b2c3d4e5f60718293a4b5c6d7e8f90"
 STOPPED_RUN = "b00000000000000000000000000000b1"
@@ -54,17 +54,31 @@ class FakeRun:
 
     def to_dict(self, base_url: str) -> dict[str, Any]:
         return {
-            "id": self.id, "project": "demo", "function": self.function, "function_version": 1,
-            "kind": self.kind, "action": "serve", "spec": {}, "desired": self.desired,
+            "id": self.id,
+            "project": "demo",
+            "function": self.function,
+            "function_version": 1,
+            "kind": self.kind,
+            "action": "serve",
+            "spec": {},
+            "desired": self.desired,
             "status": {
-                "state": self.state, "message": self.message,
+                "state": self.state,
+                "message": self.message,
                 "service": {"url": f"{base_url}/runs/{self.id}/v1", "urls": []},
-                "openai": {"baseUrl": f"{base_url}/openai/v1", "model": self.model, "modelUrl": "hf://org/model",
-                           "adapters": [], "engine": self.engine.get("used"), "features": self.features},
+                "openai": {
+                    "baseUrl": f"{base_url}/openai/v1",
+                    "model": self.model,
+                    "modelUrl": "hf://org/model",
+                    "adapters": [],
+                    "engine": self.engine.get("used"),
+                    "features": self.features,
+                },
                 "replicas": {"ready": self.replicas[0], "desired": self.replicas[1]},
                 "engine": self.engine,
             },
-            "created_at": "2026-01-05T10:00:00+00:00", "updated_at": "2026-01-05T10:01:00+00:00",
+            "created_at": "2026-01-05T10:00:00+00:00",
+            "updated_at": "2026-01-05T10:01:00+00:00",
         }
 
 
@@ -80,28 +94,74 @@ class FakeBackend:
 
     def reset(self) -> None:
         builtin = {"requested": "vllm", "used": "builtin", "fallback": True}
-        self.runs = {r.id: r for r in [
-            FakeRun(CHAT_RUN, "smollm", "vllmserve-text", "RUNNING", "smollm2-0f1e2d3c",
-                    ["Chat Completions API", "Completions API"], builtin, message="serving on 1 replica"),
-            FakeRun(EMBED_RUN, "minilm", "vllmserve-pooling", "RUNNING", "minilm-a1b2c3d4",
-                    ["Embeddings API"], builtin),
-            FakeRun(STOPPED_RUN, "tinyllama", "kubeai-text", "STOPPED", "tinyllama-b0000000",
-                    ["TextGeneration"], {"requested": "VLLM", "used": "VLLM", "fallback": False}, (0, 1), "stop"),
-            FakeRun(STUBBORN_RUN, "stubborn", "kubeai-text", "RUNNING", "stubborn-c0000000",
-                    ["TextGeneration"], {"requested": "VLLM", "used": "VLLM", "fallback": False}),
-        ]}
+        self.runs = {
+            r.id: r
+            for r in [
+                FakeRun(
+                    CHAT_RUN,
+                    "smollm",
+                    "vllmserve-text",
+                    "RUNNING",
+                    "smollm2-0f1e2d3c",
+                    ["Chat Completions API", "Completions API"],
+                    builtin,
+                    message="serving on 1 replica",
+                ),
+                FakeRun(
+                    EMBED_RUN,
+                    "minilm",
+                    "vllmserve-pooling",
+                    "RUNNING",
+                    "minilm-a1b2c3d4",
+                    ["Embeddings API"],
+                    builtin,
+                ),
+                FakeRun(
+                    STOPPED_RUN,
+                    "tinyllama",
+                    "kubeai-text",
+                    "STOPPED",
+                    "tinyllama-b0000000",
+                    ["TextGeneration"],
+                    {"requested": "VLLM", "used": "VLLM", "fallback": False},
+                    (0, 1),
+                    "stop",
+                ),
+                FakeRun(
+                    STUBBORN_RUN,
+                    "stubborn",
+                    "kubeai-text",
+                    "RUNNING",
+                    "stubborn-c0000000",
+                    ["TextGeneration"],
+                    {"requested": "VLLM", "used": "VLLM", "fallback": False},
+                ),
+            ]
+        }
         self.events = {rid: [] for rid in self.runs}
-        for i, (state, event, reason) in enumerate([
-            ("CREATED", "CREATE", "RunCreated"), ("PENDING", "SCHEDULE", "ReplicasStarting"),
-            ("RUNNING", "EXECUTE", "ReplicasReady"),
-        ]):
+        for i, (state, event, reason) in enumerate(
+            [
+                ("CREATED", "CREATE", "RunCreated"),
+                ("PENDING", "SCHEDULE", "ReplicasStarting"),
+                ("RUNNING", "EXECUTE", "ReplicasReady"),
+            ]
+        ):
             self.add_event(CHAT_RUN, state, event, reason, f"step {i}: {reason}")
         self.actions, self.chat_requests, self.streams_cancelled = [], [], 0
 
     def add_event(self, run_id: str, state: str, event: str, reason: str, message: str) -> None:
         events = self.events[run_id]
-        events.append({"id": len(events) + 1, "run_id": run_id, "ts": f"2026-01-05T10:00:{len(events):02d}+00:00",
-                       "state": state, "event": event, "reason": reason, "message": message})
+        events.append(
+            {
+                "id": len(events) + 1,
+                "run_id": run_id,
+                "ts": f"2026-01-05T10:00:{len(events):02d}+00:00",
+                "state": state,
+                "event": event,
+                "reason": reason,
+                "message": message,
+            }
+        )
 
     def settle(self, run: FakeRun) -> None:
         """What a reconciler would have done by now: an asked-for stop/delete completes after 0.4 s."""
@@ -124,13 +184,26 @@ async def chat_stream(backend: FakeBackend, body: dict[str, Any], prompt: str) -
         for i, word in enumerate(words):
             await asyncio.sleep(WORD_DELAY_S)
             if "trigger an error" in prompt and i == 2:
-                frame = {"error": {"message": "engine crashed mid-answer", "type": "server_error", "param": None, "code": None}}
+                frame = {
+                    "error": {
+                        "message": "engine crashed mid-answer",
+                        "type": "server_error",
+                        "param": None,
+                        "code": None,
+                    }
+                }
                 yield f"data: {json.dumps(frame)}\n\n".encode()
                 yield b"data: [DONE]\n\n"
                 finished = True
                 return
-            chunk = {"id": "chatcmpl-1", "object": "chat.completion.chunk", "model": body["model"],
-                     "choices": [{"index": 0, "delta": {"content": word if i == 0 else " " + word}, "finish_reason": None}]}
+            chunk = {
+                "id": "chatcmpl-1",
+                "object": "chat.completion.chunk",
+                "model": body["model"],
+                "choices": [
+                    {"index": 0, "delta": {"content": word if i == 0 else " " + word}, "finish_reason": None}
+                ],
+            }
             yield f"data: {json.dumps(chunk)}\n\n".encode()
         if (body.get("stream_options") or {}).get("include_usage"):
             usage = {"prompt_tokens": 9, "completion_tokens": len(words), "total_tokens": 9 + len(words)}
@@ -162,7 +235,9 @@ def build_app(backend: FakeBackend, settings: Settings) -> FastAPI:
     @app.get("/api/v1/runs/{run_id}")
     async def get_run(run_id: str, request: Request) -> Any:
         run = find(run_id)
-        return run.to_dict(base(request)) if run else envelope(404, f"run {run_id} not found", "not_found_error")
+        return (
+            run.to_dict(base(request)) if run else envelope(404, f"run {run_id} not found", "not_found_error")
+        )
 
     @app.api_route("/api/v1/runs/{run_id}/{action}", methods=["POST"])
     @app.api_route("/api/v1/runs/{run_id}", methods=["DELETE"])
@@ -172,7 +247,9 @@ def build_app(backend: FakeBackend, settings: Settings) -> FastAPI:
             return envelope(404, f"run {run_id} not found", "not_found_error")
         backend.actions.append((run_id, action))
         if run_id == STUBBORN_RUN:
-            return envelope(409, f"cannot {action} run {run_id}: it is busy", "conflict_error", "invalid_state")
+            return envelope(
+                409, f"cannot {action} run {run_id}: it is busy", "conflict_error", "invalid_state"
+            )
         run.desired, run.asked_at = action, time.monotonic()
         run.state = {"stop": "STOP", "delete": "DELETING", "resume": "RUNNING"}[action]
         return JSONResponse(run.to_dict(base(request)), 202)
@@ -201,7 +278,11 @@ def build_app(backend: FakeBackend, settings: Settings) -> FastAPI:
     async def embeddings(request: Request) -> Any:
         body = await request.json()
         vector = [round((i % 7) / 10 - 0.3, 4) for i in range(384)]
-        return {"object": "list", "model": body["model"], "data": [{"object": "embedding", "index": 0, "embedding": vector}]}
+        return {
+            "object": "list",
+            "model": body["model"],
+            "data": [{"object": "embedding", "index": 0, "embedding": vector}],
+        }
 
     return app
 

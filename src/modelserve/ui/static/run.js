@@ -53,7 +53,12 @@ export async function mountRunPage(root, runId) {
     h("div", { class: "run-grid" }, mainCol, side),
     logs.el);
 
+  let shown = null;
   function apply(next) {
+    // Cards are rebuilt only when the run changed, so copy buttons and selections survive polls.
+    const signature = JSON.stringify(next);
+    if (signature === shown) return;
+    shown = signature;
     run = next;
     const st = run.status || {};
     fill(title, `${run.function}`, h("span", { class: "muted title-sub" }, ` ${run.project} · ${run.kind}`));

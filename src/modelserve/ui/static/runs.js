@@ -37,10 +37,17 @@ function createRow(run, onChange) {
 }
 
 function updateRow(row, run) {
+  const [project, fn, kind, state, model, reps, engine, ageCell] = row.cells;
+  fill(ageCell, age(run.created_at));
+  ageCell.title = clock(run.created_at);
+  row.actions.update(run);
+  // Rebuild the other cells only when the run changed, so a poll never swaps a link under the pointer.
+  const signature = JSON.stringify([run.status, run.desired, run.function, run.function_version]);
+  if (row.signature === signature) return;
+  row.signature = signature;
   const status = run.status || {};
   const openai = status.openai || {};
   const replicas = status.replicas || {};
-  const [project, fn, kind, state, model, reps, engine, ageCell] = row.cells;
   fill(project, run.project);
   fill(fn, h("a", { href: runHref(run.id), "data-testid": "run-link" }, run.function),
     h("span", { class: "muted" }, ` v${run.function_version}`),
@@ -51,9 +58,6 @@ function updateRow(row, run) {
   fill(model, openai.model ? h("span", { class: "mono", "data-testid": "run-model" }, openai.model) : "—");
   fill(reps, h("span", { "data-testid": "run-replicas" }, `${replicas.ready ?? 0}/${replicas.desired ?? 0}`));
   fill(engine, engineCell(status));
-  fill(ageCell, age(run.created_at));
-  ageCell.title = clock(run.created_at);
-  row.actions.update(run);
 }
 
 export function mountRunsList(root) {
