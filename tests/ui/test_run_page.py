@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import pytest
 
 from .fake_backend import CHAT_RUN, EMBED_RUN, STOPPED_RUN
+
+expect = pytest.importorskip("playwright.sync_api", reason="console browser tests need playwright").expect
 
 
 def test_run_page_shows_status_openai_details_and_snippets(page, console) -> None:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from playwright.sync_api import expect
+import pytest
 
 from .fake_backend import CHAT_RUN, STOPPED_RUN, STUBBORN_RUN
+
+expect = pytest.importorskip("playwright.sync_api", reason="console browser tests need playwright").expect
 
 
 def row(page, run_id: str):

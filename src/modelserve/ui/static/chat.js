@@ -40,12 +40,12 @@ export function createChat(runId) {
 
   const paramInput = (key, label, attrs) => {
     const el = h("input", { ...attrs, value: params[key], "aria-label": label, "data-testid": `chat-${key.replace("_", "-")}` });
-    el.addEventListener("change", () => { params[key] = el.value; saveParams(runId, params); });
+    el.addEventListener("input", () => { params[key] = el.value; saveParams(runId, params); });
     return h("label", { class: "field" }, h("span", {}, label), el);
   };
   const system = h("textarea", { rows: 2, "aria-label": "System prompt", "data-testid": "chat-system", placeholder: "Optional system prompt" });
   system.value = params.system;
-  system.addEventListener("change", () => { params.system = system.value; saveParams(runId, params); });
+  system.addEventListener("input", () => { params.system = system.value; saveParams(runId, params); });
   const settings = h("details", { class: "chat-params" },
     h("summary", {}, "Parameters"),
     h("div", { class: "params-grid" },
