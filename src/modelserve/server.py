@@ -99,7 +99,12 @@ def build_app(settings: Settings) -> FastAPI:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             await reconciler.drain()
-            await executor.close()
+            left = await executor.close()
+            if left:
+                log.warning(
+                    "%d engine replica process(es) keep serving; the next `modelserve up` re-adopts them. "
+                    "Stop runs with `modelserve runs stop ID`.", left,
+                )
             await gateway.stop()
             store.close()
 

@@ -45,14 +45,21 @@ class LocalExecutor:
             )
             self._adoptable.setdefault(row.run_id, []).append(replica)
 
-    async def close(self) -> None:
-        """Stop supervising; the processes keep serving and are re-adopted at the next start."""
+    async def close(self) -> int:
+        """Stop supervising; the processes keep serving and are re-adopted at the next start.
+
+        Returns how many replica processes are left running.
+        """
+        alive = sum(
+            1 for s in self._sets.values() for r in s.replicas.values() if r.pid and group_alive(r.pid)
+        )
         for task in self._tasks.values():
             task.cancel()
         await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
         self._sets.clear()
         await self._client.aclose()
+        return alive
 
     def supervising(self, run_id: str) -> bool:
         return run_id in self._sets
