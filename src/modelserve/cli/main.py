@@ -6,7 +6,7 @@ from typing import Annotated
 
 import typer
 
-from modelserve.cli import runs, serve, up
+from modelserve.cli import keys, runs, serve, up
 from modelserve.cli.context import CliState
 
 app = typer.Typer(
@@ -38,3 +38,4 @@ app.command("up")(up.up)
 app.command("serve")(serve.serve)
 app.command("demo")(serve.demo)
 app.add_typer(runs.app, name="runs")
+app.add_typer(keys.app, name="keys")

@@ -140,3 +140,107 @@ class ReplicaRecord:
             "started_at": _iso(self.started_at),
             "restarts": self.restarts,
         }
+
+
+@dataclass(frozen=True)
+class ApiKeyRecord:
+    """An API key as stored: never the key itself, only `hint` (prefix and last four characters).
+
+    `models` empty means every model; `requests_per_minute` / `tokens_per_minute` None means
+    unlimited. A revoked key keeps its record (and usage) with `revoked_at` set.
+    """
+
+    id: str
+    name: str
+    project: str | None
+    models: tuple[str, ...]
+    requests_per_minute: int | None
+    tokens_per_minute: int | None
+    hint: str
+    created_at: datetime
+    revoked_at: datetime | None
+    last_used_at: datetime | None
+
+    @property
+    def active(self) -> bool:
+        return self.revoked_at is None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "project": self.project,
+            "models": list(self.models),
+            "rpm": self.requests_per_minute,
+            "tpm": self.tokens_per_minute,
+            "hint": self.hint,
+            "active": self.active,
+            "created_at": _iso(self.created_at),
+            "revoked_at": _iso(self.revoked_at),
+            "last_used_at": _iso(self.last_used_at),
+        }
+
+
+@dataclass(frozen=True)
+class UsageInput:
+    """One request's token usage to record for a key (`SqlStore.add_usage_batch`)."""
+
+    key_id: str
+    model: str
+    prompt_tokens: int
+    completion_tokens: int
+    run_id: str | None = None
+    ts: datetime | None = None  # None: the time of the write
+
+
+@dataclass(frozen=True)
+class ModelUsage:
+    """Usage of one key on one model: request count and token sums."""
+
+    key_id: str
+    model: str
+    requests: int
+    prompt_tokens: int
+    completion_tokens: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "model": self.model,
+            "requests": self.requests,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+        }
+
+
+@dataclass(frozen=True)
+class UsageSummary:
+    """Usage of one key (or of every key when `key_id` is None), per key and model."""
+
+    key_id: str | None
+    since: datetime | None
+    rows: tuple[ModelUsage, ...]
+
+    @property
+    def requests(self) -> int:
+        return sum(r.requests for r in self.rows)
+
+    @property
+    def prompt_tokens(self) -> int:
+        return sum(r.prompt_tokens for r in self.rows)
+
+    @property
+    def completion_tokens(self) -> int:
+        return sum(r.completion_tokens for r in self.rows)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "key_id": self.key_id,
+            "since": _iso(self.since),
+            "requests": self.requests,
+            "prompt_tokens": self.prompt_tokens,
+            "completion_tokens": self.completion_tokens,
+            "total_tokens": self.prompt_tokens + self.completion_tokens,
+            "models": [r.to_dict() for r in self.rows],
+        }

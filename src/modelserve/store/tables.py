@@ -26,6 +26,7 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from modelserve.store.records import (
+    ApiKeyRecord,
     EventRecord,
     FunctionRecord,
     ProjectRecord,
@@ -35,6 +36,7 @@ from modelserve.store.records import (
 
 # JSONB on PostgreSQL (indexable, compact), JSON text elsewhere.
 JsonDict = JSON().with_variant(JSONB(), "postgresql")
+JsonList = JsonDict  # the same column type, holding a JSON array
 
 
 class UtcDateTime(TypeDecorator[datetime]):
@@ -208,3 +210,55 @@ class KvRow(Base):
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
     value: Mapped[dict[str, Any]] = mapped_column(JsonDict, nullable=False)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+
+
+class ApiKeyRow(Base):
+    """An API key: the salted hash and an index digest, never the key (see auth.hashing)."""
+
+    __tablename__ = "api_keys"
+    __table_args__ = (Index("ix_api_keys_lookup", "lookup"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), nullable=False)
+    project: Mapped[str | None] = mapped_column(String(63), nullable=True)
+    models: Mapped[list[str]] = mapped_column(JsonList, nullable=False)
+    requests_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    tokens_per_minute: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    lookup: Mapped[str] = mapped_column(String(64), nullable=False)
+    salt: Mapped[str] = mapped_column(String(64), nullable=False)
+    key_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    hint: Mapped[str] = mapped_column(String(32), nullable=False)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
+    revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+    last_used_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), nullable=True)
+
+    def to_record(self) -> ApiKeyRecord:
+        return ApiKeyRecord(
+            id=self.id,
+            name=self.name,
+            project=self.project,
+            models=tuple(self.models),
+            requests_per_minute=self.requests_per_minute,
+            tokens_per_minute=self.tokens_per_minute,
+            hint=self.hint,
+            created_at=self.created_at,
+            revoked_at=self.revoked_at,
+            last_used_at=self.last_used_at,
+        )
+
+
+class ApiKeyUsageRow(Base):
+    """One request's token usage under a key (`run_id` kept as a label: runs get deleted)."""
+
+    __tablename__ = "api_key_usage"
+    __table_args__ = (Index("ix_api_key_usage_key_ts", "key_id", "ts"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    key_id: Mapped[str] = mapped_column(
+        String(32), ForeignKey("api_keys.id", ondelete="CASCADE"), nullable=False
+    )
+    run_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    model: Mapped[str] = mapped_column(String(255), nullable=False)
+    prompt_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    completion_tokens: Mapped[int] = mapped_column(Integer, nullable=False)
+    ts: Mapped[datetime] = mapped_column(UtcDateTime(), nullable=False)
