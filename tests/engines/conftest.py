@@ -73,10 +73,12 @@ def builtin_llm(tiny: dict[str, Path], tmp_path_factory: pytest.TempPathFactory)
         yield eng
 
 
-def greedy(base_url: str, model: str, prompt: str = "The quick brown fox", n: int = 8) -> str:
-    """Greedy completion text through the official openai client."""
+def greedy(
+    base_url: str, model: str, prompt: str = "The quick brown fox", n: int = 8, extra: dict[str, Any] | None = None
+) -> str:
+    """Greedy completion text through the official openai client (`extra` goes in extra_body)."""
     import openai
 
     client = openai.OpenAI(base_url=f"{base_url}/v1", api_key="none", max_retries=0, timeout=120)
-    out = client.completions.create(model=model, prompt=prompt, max_tokens=n, temperature=0)
+    out = client.completions.create(model=model, prompt=prompt, max_tokens=n, temperature=0, extra_body=extra)
     return out.choices[0].text

@@ -1,4 +1,4 @@
-"""llama.cpp as a real process from its LaunchPlan: chat, greedy text equal to the built-in engine's.
+"""llama.cpp as a real process from its LaunchPlan: chat, and greedy text equal to transformers'.
 
 Needs llama-cpp-python[server] (in this interpreter, or via scripts/engines/install.sh llamacpp).
 """
@@ -48,9 +48,23 @@ def test_chat_with_served_name(llamacpp: Any) -> None:
     assert out.usage is not None and out.usage.completion_tokens > 0
 
 
-def test_greedy_text_equals_builtin_engine(llamacpp: Any, builtin_llm: Any) -> None:
+def _transformers_greedy(model_dir: Path, prompt: str, n: int = 8) -> str:
+    import torch
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(model_dir)
+    model = AutoModelForCausalLM.from_pretrained(model_dir).eval()
+    ids = tok(prompt, return_tensors="pt")["input_ids"]
+    with torch.no_grad():
+        out = model.generate(ids, max_new_tokens=n, do_sample=False)
+    return str(tok.decode(out[0][ids.shape[1]:]))
+
+
+def test_greedy_text_equals_transformers(llamacpp: Any, tiny: dict[str, Path]) -> None:
+    """The GGUF served by llama.cpp decodes like the transformers model it was written from."""
+    plain = {"repeat_penalty": 1.0}  # llama_cpp.server's default is 1.1; greedy means no penalty
     for prompt in ("The quick brown fox", "Hello world! How are"):
-        assert greedy(llamacpp.base_url, "tiny", prompt) == greedy(builtin_llm.base_url, "tiny", prompt)
+        assert greedy(llamacpp.base_url, "tiny", prompt, extra=plain) == _transformers_greedy(tiny["llama"], prompt)
 
 
 def test_bad_args_error_line(python: str, tiny: dict[str, Path], tmp_path: Path) -> None:

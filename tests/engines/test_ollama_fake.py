@@ -45,9 +45,8 @@ def test_model_serves_under_its_name_after_post_start(tmp_path: Path) -> None:
 
 def test_pull_of_unknown_tag_fails_with_ollamas_message(tmp_path: Path) -> None:
     lp = _launch(tmp_path, "ollama://no-such-model:7b")
-    with running(lp, tmp_path / "ollama.log", timeout_s=30) as eng:
-        with pytest.raises(UpstreamError) as err:
-            eng.post_start()
+    with running(lp, tmp_path / "ollama.log", timeout_s=30) as eng, pytest.raises(UpstreamError) as err:
+        eng.post_start()
     assert "POST /api/pull answered 500: pull model manifest: file does not exist" in err.value.message
 
 
