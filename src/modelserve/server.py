@@ -15,6 +15,11 @@ from typing import Any
 from fastapi import FastAPI
 
 from modelserve.api import build_api_router, install_error_handlers
+from modelserve.api.keys import build_keys_router
+from modelserve.auth.access import routing_resolver
+from modelserve.auth.authenticator import KeyAuthenticator
+from modelserve.auth.middleware import ApiKeyMiddleware
+from modelserve.auth.usage import UsageRecorder
 from modelserve.control.autoscaler import Autoscaler
 from modelserve.control.reconciler import Reconciler
 from modelserve.control.scale_loop import ScaleLoop
@@ -76,6 +81,8 @@ def build_app(settings: Settings) -> FastAPI:
         await holder["reconciler"].executor_event(run_id, event, reason, message)
 
     executor = LocalExecutor(settings, store, on_event)
+    key_auth = KeyAuthenticator(store)
+    usage = UsageRecorder(store, key_auth)
     gateway = Gateway(routing_source(store), refresh_s=settings.gateway_refresh_s,
                       upstream_timeout_s=settings.upstream_timeout_s)
     window = max(1, round(settings.autoscale_window_s / settings.autoscale_interval_s))
@@ -91,6 +98,7 @@ def build_app(settings: Settings) -> FastAPI:
         tasks = [
             asyncio.create_task(reconciler.run_forever(), name="reconciler"),
             asyncio.create_task(scale_loop.run_forever(), name="autoscaler"),
+            asyncio.create_task(usage.run_forever(), name="usage"),
         ]
         try:
             yield
@@ -98,6 +106,7 @@ def build_app(settings: Settings) -> FastAPI:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
+            await usage.flush()
             await reconciler.drain()
             left = await executor.close()
             if left:
@@ -111,7 +120,12 @@ def build_app(settings: Settings) -> FastAPI:
     app = FastAPI(title="modelserve", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(build_api_router(settings, store, reconciler.poke))
+    app.include_router(build_keys_router(store, on_change=key_auth.invalidate))
     app.include_router(gateway.router)
+    app.add_middleware(
+        ApiKeyMiddleware, auth=key_auth, enabled=settings.require_api_key,
+        resolve=routing_resolver(lambda: gateway.table),
+    )
     _mount_console(app, settings)
 
     @app.get("/healthz", include_in_schema=False)

@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     # The public URL clients use to reach this server; defaults to http://host:port.
     public_url: str | None = None
     engine_fallback: bool = True
+    # When true, OpenAI routes need an API key (`modelserve keys create`).
+    require_api_key: bool = False
     reconcile_interval_s: float = 0.5
     replica_ready_timeout_s: float = 600.0
     restart_backoff_max_s: float = 30.0

@@ -67,18 +67,31 @@ class ServerProcess:
         return "\n".join(path.read_text(errors="replace").splitlines()[-n:]) if path.exists() else ""
 
 
-def run_processes(run_id: str) -> list[psutil.Process]:
-    """Every live process on this host whose environment names the run (engine replicas and children)."""
+def processes_with_env(name: str, value: str) -> list[psutil.Process]:
+    """Every live process on this host whose environment has name=value."""
     found = []
     for proc in psutil.process_iter(["pid"]):
         try:
             if proc.status() == psutil.STATUS_ZOMBIE:
                 continue
-            if proc.environ().get("MODELSERVE_RUN_ID") == run_id:
+            if proc.environ().get(name) == value:
                 found.append(proc)
         except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
             continue
     return found
+
+
+def run_processes(run_id: str) -> list[psutil.Process]:
+    """Every live process of the run (engine replicas and their children)."""
+    return processes_with_env("MODELSERVE_RUN_ID", run_id)
+
+
+def kill_processes_with_env(name: str, value: str) -> None:
+    for proc in processes_with_env(name, value):
+        try:
+            proc.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 def kill_run_processes(run_id: str) -> None:

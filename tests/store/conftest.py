@@ -19,7 +19,7 @@ from sqlalchemy import text
 
 from modelserve.store import FunctionRecord, RunRecord, SqlStore
 
-TABLES = ("kv", "replicas", "events", "runs", "functions", "projects")
+TABLES = ("api_key_usage", "api_keys", "kv", "replicas", "events", "runs", "functions", "projects")
 BACKENDS = ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)]
 
 

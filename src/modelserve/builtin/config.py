@@ -6,9 +6,11 @@ Imports nothing heavy (no torch), so `--help` and argument errors are instant.
 from __future__ import annotations
 
 import argparse
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 TASKS = ("generate", "embed", "auto")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
@@ -33,6 +35,8 @@ class EngineConfig:
     max_embed_batch: int = 64
     log_level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
+    # Sampling defaults for fields a request leaves unset (vLLM's --override-generation-config).
+    generation_defaults: dict[str, Any] = field(default_factory=dict)
 
 
 def _lora(value: str) -> tuple[str, str]:
@@ -62,7 +66,26 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-queue", type=int, default=256, help="waiting requests before answering 429")
     p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
     p.add_argument("--log-level", default="info")
+    p.add_argument(
+        "--override-generation-config", type=_generation_config, default={}, metavar="JSON",
+        help='sampling defaults for requests that leave them unset, e.g. \'{"temperature": 0.2}\'',
+    )
     return p
+
+
+_GENERATION_KEYS = {"temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "repetition_penalty"}
+
+
+def _generation_config(value: str) -> dict[str, Any]:
+    try:
+        parsed = json.loads(value)
+    except json.JSONDecodeError as exc:
+        raise argparse.ArgumentTypeError(f"--override-generation-config is not JSON: {exc}") from None
+    if not isinstance(parsed, dict) or not set(parsed) <= _GENERATION_KEYS:
+        raise argparse.ArgumentTypeError(
+            f"--override-generation-config takes an object with keys among {sorted(_GENERATION_KEYS)}"
+        )
+    return parsed
 
 
 def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
@@ -83,4 +106,5 @@ def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
         max_queue=max(1, a.max_queue),
         max_embed_batch=max(1, a.max_embed_batch),
         log_level=a.log_level,
+        generation_defaults=dict(a.override_generation_config),
     )

@@ -6,6 +6,8 @@ Runs on a worker thread via `asyncio.to_thread` (tokenizing long prompts must no
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from typing import Any
 
 from modelserve.builtin.params import SamplingParams
@@ -76,7 +78,15 @@ def _extra_int_list(req: Any, name: str) -> tuple[int, ...]:
     return tuple(v)
 
 
-def sampling_params(req: ChatCompletionRequest | CompletionRequest, max_tokens: int) -> SamplingParams:
+def sampling_params(
+    req: ChatCompletionRequest | CompletionRequest,
+    max_tokens: int,
+    defaults: Mapping[str, Any] | None = None,
+) -> SamplingParams:
+    """Sampling for one request; `defaults` fill fields the request leaves unset."""
+    if defaults:
+        unset = {k: v for k, v in defaults.items() if getattr(req, k, None) is None}
+        req = req.model_copy(update=unset) if unset else req
     if isinstance(req, ChatCompletionRequest):
         logprobs = (req.top_logprobs or 0) if req.logprobs else None
     else:

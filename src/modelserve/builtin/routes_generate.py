@@ -80,7 +80,8 @@ async def chat_completions(request: Request) -> Any:
     adapter = state.resolve_model(req.model)
     ids = await asyncio.to_thread(chat_prompt_ids, state.tokenizer, req)
     assert state.max_model_len is not None
-    params = sampling_params(req, token_budget(len(ids), req.token_limit(), state.max_model_len, "messages"))
+    budget = token_budget(len(ids), req.token_limit(), state.max_model_len, "messages")
+    params = sampling_params(req, budget, state.cfg.generation_defaults)
     handle = state.generator.submit([(ids, params)] * req.n, adapter)
     rid, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
     if req.stream:
@@ -150,7 +151,8 @@ async def completions(request: Request) -> Any:
     items = []
     for ids in prompts:
         params = sampling_params(
-            req, token_budget(len(ids), req.token_limit(), state.max_model_len, "prompt")
+            req, token_budget(len(ids), req.token_limit(), state.max_model_len, "prompt"),
+            state.cfg.generation_defaults,
         )
         items.extend([(ids, params)] * req.n)
     echoes = [state.tokenizer.decode(ids, skip_special_tokens=True) if req.echo else "" for ids in prompts]

@@ -159,9 +159,15 @@ def from_model_url(url: str, kind: str) -> ServeTarget:
     )
 
 
+# A 135M model quantised to 4 bits wanders at the OpenAI default temperature of 1: the demo answers
+# greedily unless a request asks otherwise (the flag has vLLM's name and meaning).
+DEMO_SERVE = {"args": ["--override-generation-config", '{"temperature": 0}']}
+
+
 def demo_target() -> ServeTarget:
     path = str(demo_model_path())
-    return ServeTarget(DEFAULT_PROJECT, DEMO_NAME, DEFAULT_KIND, {"url": path, "model_name": DEMO_NAME}, {})
+    spec = {"url": path, "model_name": DEMO_NAME}
+    return ServeTarget(DEFAULT_PROJECT, DEMO_NAME, DEFAULT_KIND, spec, dict(DEMO_SERVE))
 
 
 def resolve_target(
