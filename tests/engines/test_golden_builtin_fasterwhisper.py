@@ -91,3 +91,13 @@ def test_fasterwhisper_availability_names_what_is_missing(tmp_path: Path) -> Non
         assert not here.ok and "--task transcribe" in here.detail
     else:
         assert here.ok
+
+
+def test_user_flags_match_the_builtin_parser() -> None:
+    """Every flag of `python -m modelserve.builtin` is either fixed by the plan or open to users."""
+    from modelserve.builtin.config import build_parser
+    from modelserve.engines.builtin import USER_FLAGS
+
+    parser_flags = {s for a in build_parser()._actions for s in a.option_strings if s.startswith("--")} - {"--help"}
+    fixed = {"--model", "--served-model-name", "--host", "--port", "--task", "--cache-dir", "--lora-modules"}
+    assert parser_flags == USER_FLAGS | fixed
