@@ -155,8 +155,14 @@ class GatewayServer:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=10)
 
     def set_models(self, models: list[ServedModel]) -> None:
+        """Install a routing table now; cooldowns left by an earlier test are forgotten."""
         self.models = list(models)
-        self.call(self.gateway.refresh_now())
+
+        async def install() -> None:
+            self.gateway.cooldowns.clear()
+            await self.gateway.refresh_now()
+
+        self.call(install())
 
     def stop(self) -> None:
         self._server.should_exit = True

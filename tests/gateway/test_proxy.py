@@ -118,18 +118,22 @@ def test_client_disconnect_closes_the_upstream_stream(gw: GatewayServer, ups: di
     assert _eventually(lambda: gw.gateway.inflight_by_run() == {"runa": 0})
 
 
-def test_dead_endpoint_is_retried_on_another(gw: GatewayServer, ups: dict[str, Upstream]) -> None:
+def test_dead_endpoint_is_retried_on_another_and_cooled_down(
+    gw: GatewayServer, ups: dict[str, Upstream]
+) -> None:
     dead = Endpoint(replica="runa-9", url=closed_port_url())
     gw.set_models([served("runa", [dead, endpoint(ups["runa-1"])])])
     c = client(f"{gw.url}/openai/v1")
     assert {_replica_of(c) for _ in range(4)} == {"runa-1"}
     stream = c.chat.completions.create(model="qwen-runa", messages=MSGS, stream=True)
     assert len(list(stream)) == 3
+    labels = {"model": "qwen-runa", "replica": "runa-9", "kind": "connect"}
+    # Tried at most once: after its first refusal the dead replica cools down and is skipped.
     connect_failures = gw.gateway.metrics_registry.get_sample_value(
-        "modelserve_gateway_upstream_errors_total",
-        {"model": "qwen-runa", "replica": "runa-9", "kind": "connect"},
+        "modelserve_gateway_upstream_errors_total", labels
     )
-    assert connect_failures is not None and connect_failures >= 2
+    assert connect_failures in (None, 1.0)
+    assert [ep.replica for ep in gw.gateway.cooldowns.cooling()] == (["runa-9"] if connect_failures else [])
 
 
 def test_only_endpoint_dead_is_a_502_envelope(gw: GatewayServer) -> None:
@@ -140,17 +144,26 @@ def test_only_endpoint_dead_is_a_502_envelope(gw: GatewayServer) -> None:
     assert r.headers["x-modelserve-replica"] == "runa-0"
 
 
-def test_replica_answering_503_is_retried_then_passed_through(
-    gw: GatewayServer, ups: dict[str, Upstream]
+def _requests_seen(up: Upstream) -> int:
+    count: int = HTTP.get(f"{up.url}/_stats").json()["requests"]
+    return count
+
+
+@pytest.mark.parametrize("status", [500, 503])
+def test_replica_answering_5xx_is_retried_cooled_down_then_passed_through(
+    gw: GatewayServer, ups: dict[str, Upstream], status: int
 ) -> None:
     gw.set_models([served("runa", [endpoint(ups["runa-0"]), endpoint(ups["runa-1"])])])
-    ups["runa-0"].control(503)
+    ups["runa-0"].control(status)
+    before = _requests_seen(ups["runa-0"])
     c = client(f"{gw.url}/openai/v1")
-    assert {_replica_of(c) for _ in range(4)} == {"runa-1"}
+    assert {_replica_of(c) for _ in range(6)} == {"runa-1"}
+    # After its first failure the replica cools down: the next requests do not even try it.
+    assert _requests_seen(ups["runa-0"]) - before <= 1
     gw.set_models([served("runa", [endpoint(ups["runa-0"])])])
     with pytest.raises(openai.InternalServerError) as info:
         c.chat.completions.create(model="qwen-runa", messages=MSGS, stream=True)
-    assert info.value.status_code == 503
+    assert info.value.status_code == status
     assert info.value.response.headers["x-modelserve-replica"] == "runa-0"
 
 

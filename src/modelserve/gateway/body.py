@@ -27,11 +27,22 @@ class RequestBody:
     def stream(self) -> bool:
         return self.data.get("stream") is True
 
-    def with_model(self, name: str) -> bytes:
-        """The bytes to send upstream with `model` set to `name` (the original bytes when equal)."""
-        if self.data.get("model") == name:
+    @property
+    def wants_usage(self) -> bool:
+        """The client asked for the stream's usage chunk (`stream_options.include_usage`)."""
+        options = self.data.get("stream_options")
+        return isinstance(options, dict) and options.get("include_usage") is True
+
+    def with_model(self, name: str, *, add_usage: bool = False) -> bytes:
+        """The bytes to send upstream: `model` set to `name`, and with `add_usage` the stream's
+        `stream_options.include_usage` turned on. The original bytes when nothing changes."""
+        if self.data.get("model") == name and not add_usage:
             return self.raw
-        return json.dumps({**self.data, "model": name}, ensure_ascii=False).encode()
+        data = {**self.data, "model": name}
+        if add_usage:
+            options = self.data.get("stream_options")
+            data["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
+        return json.dumps(data, ensure_ascii=False).encode()
 
 
 def parse_body(raw: bytes, *, model_required: bool = True) -> RequestBody:

@@ -34,6 +34,9 @@ INFERENCE_PATHS: dict[str, str] = {
     "tokenize": "/tokenize",
     "detokenize": "/detokenize",
 }
+# Paths whose streams can carry a usage chunk (`stream_options.include_usage`).
+USAGE_STREAM_PATHS = frozenset({"/v1/chat/completions", "/v1/completions"})
+KEY_ID_STATE = "modelserve.key_id"
 PREFIXES = ("/openai/v1", "/v1", "/runs/{run_id}/v1")
 
 
@@ -74,14 +77,24 @@ class _Inference:
         else:
             route = table.lookup(body.model or "")
         query = scope.get("query_string", b"")
+        add_usage = body.stream and self._path in USAGE_STREAM_PATHS and not body.wants_usage
         return Exchange(
             route=route,
             path=self._path + ("?" + query.decode("latin-1") if query else ""),
             headers=upstream_request_headers(scope["headers"]),
-            body=body.with_model(route.upstream),
+            body=body.with_model(route.upstream, add_usage=add_usage),
             stream=body.stream,
             balance=BalanceRequest(route.model.model, route.adapter, body.data),
+            strip_usage=add_usage,
+            key_id=key_id(scope),
         )
+
+
+def key_id(scope: Scope) -> str | None:
+    """The API key id an auth middleware left in `scope["state"]`, if any."""
+    state = scope.get("state")
+    value = state.get(KEY_ID_STATE) if isinstance(state, dict) else None
+    return value if isinstance(value, str) else None
 
 
 def model_objects(m: ServedModel) -> list[dict[str, Any]]:

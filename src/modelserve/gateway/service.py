@@ -1,5 +1,6 @@
 """The Gateway: routing table refreshed from a source, shared in-flight counts, balancers per run,
-one pooled upstream client, metrics, and the router the server includes.
+the waiting room for runs scaled to zero, replica cooldowns, one pooled upstream client, metrics,
+usage records, and the router the server includes.
 
 The source is the only way state enters; when it fails the last good table keeps serving, so the
 data plane outlives a control-plane or database outage. Must not import control/ or executors/.
@@ -8,6 +9,7 @@ data plane outlives a control-plane or database outage. Must not import control/
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -18,19 +20,29 @@ from modelserve import errors
 from modelserve.gateway.asgi import send_error
 from modelserve.gateway.balancers import DEFAULT_STRATEGY, Balancer, make_balancer
 from modelserve.gateway.clients import ClientLimits, UpstreamClient, make_client
+from modelserve.gateway.cooldown import Cooldowns
+from modelserve.gateway.hold import OnDemand, WaitingRoom
 from modelserve.gateway.inflight import InFlight
 from modelserve.gateway.metrics import GatewayMetrics
-from modelserve.gateway.proxy import Exchange, Proxy
+from modelserve.gateway.proxy import Exchange, Proxy, ProxyPolicy
 from modelserve.gateway.routes import build_router
 from modelserve.gateway.table import RoutingTable, ServedModel
+from modelserve.gateway.usage import UsageSink
 
 log = logging.getLogger(__name__)
 
 Source = Callable[[], Awaitable[list[ServedModel]]]
+# While requests are held the table is reloaded at least this often (a replica appears sooner).
+HELD_REFRESH_S = 0.2
 
 
 class Gateway:
-    """The OpenAI data plane. `start()` before serving, `stop()` at shutdown (same event loop)."""
+    """The OpenAI data plane. `start()` before serving, `stop()` at shutdown (same event loop).
+
+    `on_demand(run_id)` is awaited (once per run per wait) when a request arrives for a run with no
+    replica; requests are held up to `hold_timeout_s` (then 503 + Retry-After), at most `max_held`
+    at once (beyond: 429). `usage_sink` receives a `UsageRecord` after every request.
+    """
 
     def __init__(
         self,
@@ -40,6 +52,12 @@ class Gateway:
         upstream_timeout_s: float = 600.0,
         upstream_client: str = "auto",
         limits: ClientLimits | None = None,
+        on_demand: OnDemand | None = None,
+        hold_timeout_s: float = 120.0,
+        max_held: int = 1000,
+        keepalive_s: float = 5.0,
+        cooldown_s: float = 5.0,
+        usage_sink: UsageSink | None = None,
     ) -> None:
         self._source = source
         self._refresh_s = refresh_s
@@ -49,11 +67,24 @@ class Gateway:
         self._client: UpstreamClient | None = None
         self._table = RoutingTable()
         self._inflight = InFlight()
-        self._balancers: dict[str, tuple[str, Balancer]] = {}
+        self._balancers: dict[str, tuple[ServedModel, Balancer]] = {}
         self._task: asyncio.Task[None] | None = None
+        self._kick = asyncio.Event()
         self._source_failing = False
         self.metrics = GatewayMetrics()
-        self._proxy = Proxy(self._upstream, self._inflight, self.metrics, self._balancer_for)
+        self.cooldowns = Cooldowns(cooldown_s)
+        self.room = WaitingRoom(on_demand, max_held, self._kick.set)
+        self._proxy = Proxy(
+            self._upstream,
+            self._inflight,
+            self.metrics,
+            self._balancer_for,
+            self._current,
+            self.room,
+            self.cooldowns,
+            ProxyPolicy(hold_timeout_s=hold_timeout_s, keepalive_s=keepalive_s),
+            usage_sink,
+        )
         self.router = build_router(self)
 
     @property
@@ -66,7 +97,7 @@ class Gateway:
         return self._table
 
     def inflight_by_run(self) -> dict[str, int]:
-        """In-flight requests per served run (0 for runs in the table with none)."""
+        """In-flight requests per served run, held ones included (0 for runs in the table with none)."""
         counts = {m.run_id: 0 for m in self._table.models()}
         counts.update(self._inflight.by_run())
         return counts
@@ -85,21 +116,22 @@ class Gateway:
         task, self._task = self._task, None
         if task is not None:
             task.cancel()
-            try:
+            with contextlib.suppress(asyncio.CancelledError):
                 await task
-            except asyncio.CancelledError:
-                pass
+        await self.room.aclose()
         client, self._client = self._client, None
         if client is not None:
             await client.aclose()
 
     async def refresh_now(self) -> None:
-        """Reload the table from the source now. Raises what the source raises (table unchanged)."""
+        """Reload the table from the source now and wake held requests. Raises what the source
+        raises (table unchanged)."""
         models = await asyncio.wait_for(self._source(), timeout=self._refresh_timeout_s)
         table = RoutingTable(models)
         live = {m.run_id for m in table.models()}
         self._balancers = {k: v for k, v in self._balancers.items() if k in live}
         self._table = table
+        self.room.notify()
 
     async def forward(self, x: Exchange, receive: Receive, send: Send) -> None:
         """Forward one prepared request (used by the routes)."""
@@ -113,7 +145,10 @@ class Gateway:
 
     async def _refresh_loop(self) -> None:
         while True:
-            await asyncio.sleep(self._refresh_s)
+            interval = min(self._refresh_s, HELD_REFRESH_S) if self.room.held else self._refresh_s
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._kick.wait(), interval)
+            self._kick.clear()
             await self._refresh_logged()
 
     async def _refresh_logged(self) -> None:
@@ -129,6 +164,9 @@ class Gateway:
                 log.info("gateway table refresh recovered")
             self._source_failing = False
 
+    def _current(self, run_id: str) -> ServedModel | None:
+        return self._table.get(run_id)
+
     def _upstream(self) -> UpstreamClient:
         if self._client is None:
             raise errors.NotReady("The gateway is not started.", code="gateway_not_started")
@@ -136,17 +174,17 @@ class Gateway:
 
     def _balancer_for(self, model: ServedModel) -> Balancer:
         held = self._balancers.get(model.run_id)
-        if held is not None and held[0] == model.strategy:
-            return held[1]
+        if held is not None:
+            seen, balancer = held
+            if seen is model:
+                return balancer
+            if seen.strategy == model.strategy and seen.balancing == model.balancing:
+                self._balancers[model.run_id] = (model, balancer)  # next time the identity check wins
+                return balancer
         try:
-            balancer = make_balancer(model.strategy)
-        except KeyError:
-            log.warning(
-                "run %s asks for unknown strategy %r; using %s",
-                model.run_id,
-                model.strategy,
-                DEFAULT_STRATEGY,
-            )
-            balancer = make_balancer(DEFAULT_STRATEGY)
-        self._balancers[model.run_id] = (model.strategy, balancer)
+            balancer = make_balancer(model.strategy, model.balancing)
+        except (KeyError, ValueError) as exc:
+            log.warning("run %s: %s; using %s", model.run_id, exc, DEFAULT_STRATEGY)
+            balancer = make_balancer(DEFAULT_STRATEGY, {})
+        self._balancers[model.run_id] = (model, balancer)
         return balancer

@@ -6,8 +6,9 @@ Must not import control/, executors/ or api/.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from modelserve import errors
 
@@ -18,6 +19,13 @@ class Endpoint:
 
     replica: str  # "<run_id>-<index>"
     url: str  # "http://127.0.0.1:PORT", no trailing slash
+    # Adapters loaded on this replica; None means every adapter of the served model. Not part of
+    # equality or hash: in-flight counts follow a replica while its adapter set changes.
+    adapters: frozenset[str] | None = field(default=None, compare=False)
+
+    def serves(self, adapter: str | None) -> bool:
+        """Whether this replica can answer for `adapter` (None: the base model)."""
+        return adapter is None or self.adapters is None or adapter in self.adapters
 
 
 @dataclass(frozen=True)
@@ -35,6 +43,9 @@ class ServedModel:
     state: str = "RUNNING"
     created: int = 0  # unix seconds
     strategy: str = "LeastLoad"  # balancing strategy name (see gateway.balancers)
+    # Strategy parameters, e.g. the spec's `scaling.load_balancing.prefix_hash` mapping
+    # {"mean_load_factor": 125, "replication": 256, "prefix_char_length": 100}. Unhashed.
+    balancing: Mapping[str, Any] = field(default_factory=dict, hash=False)
 
 
 @dataclass(frozen=True)
@@ -142,6 +153,10 @@ class RoutingTable:
         if m is None:
             raise errors.NotFound(f"The run '{run_id}' is not served.", code="run_not_found")
         return m
+
+    def get(self, run_id: str) -> ServedModel | None:
+        """The served model of a run, or None when the run is not served."""
+        return self._by_run.get(run_id)
 
     def models(self) -> list[ServedModel]:
         """Every served model, sorted by exposed name."""

@@ -7,6 +7,7 @@ alternate instead of always hitting the first.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from modelserve.gateway.balancers.base import BalanceRequest
 from modelserve.gateway.table import Endpoint
@@ -17,6 +18,11 @@ class LeastLoad:
 
     def __init__(self) -> None:
         self._cursor = 0
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> LeastLoad:
+        """LeastLoad has no parameters."""
+        return cls()
 
     def pick(
         self,
