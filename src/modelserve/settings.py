@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     engine_fallback: bool = True
     # When true, OpenAI routes need an API key (`modelserve keys create`).
     require_api_key: bool = False
+    # OTLP traces endpoint for engines that support it (vLLM with enable_telemetry).
+    otlp_endpoint: str | None = None
     reconcile_interval_s: float = 0.5
     replica_ready_timeout_s: float = 600.0
     restart_backoff_max_s: float = 30.0

@@ -69,11 +69,6 @@ def test_embeddings_match_sentence_transformers(infinity: Any, model: Path) -> N
         assert _cos(got[0], got[2]) < 0.1
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="typer prints usage errors in a rich box; error_line() returns the box title '╭─ Error ─…' "
-    "instead of the line inside it",
-)
 def test_bad_args_error_line(python: str, model: Path, tmp_path: Path) -> None:
     line = exit_line(_launch(python, tmp_path, model, ["--no-such-flag"]), tmp_path / "i.log", timeout_s=240)
     assert "No such option: --no-such-flag" in line

@@ -98,7 +98,10 @@ class Reconciler:
 
     def _plan(self, run: RunRecord) -> DeploymentPlan:
         exposed = exposed_model_name(run.spec.get("model_name"), run.id)
-        return runtime_for(run.kind).plan(run, exposed)
+        plan = runtime_for(run.kind).plan(run, exposed)
+        if self._settings.otlp_endpoint:
+            plan = dataclasses.replace(plan, options={**plan.options, "otlp_endpoint": self._settings.otlp_endpoint})
+        return plan
 
     async def _desired_replicas(self, run_id: str, plan: DeploymentPlan) -> int:
         if self._autoscaler is None:

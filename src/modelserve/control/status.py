@@ -36,5 +36,6 @@ def serving_status(
             "model_name": plan.model_name,
             "features": list(plan.routing_features),
             "strategy": plan.strategy,
+            "balancing": dict((plan.scaling.get("load_balancing") or {}).get("prefix_hash") or {}),
         },
     }

@@ -117,6 +117,9 @@ class LocalExecutor:
             asyncio.run_coroutine_threadsafe(say(message), loop)
 
         cache = self._settings.models_dir
+        if not getattr(engine, "fetches_model", True):  # the engine pulls its own model (Ollama)
+            artifact = ModelArtifact(path=Path(""))
+            return lambda port: engine.launch(plan, artifact, port=port, settings=self._settings)
         await say(f"resolving model {plan.model_url}")
         path = await asyncio.to_thread(fetch_model, plan.model_url, cache, progress)
         adapters = {}

@@ -97,8 +97,16 @@ def tail_lines(path: Path, n: int = 20) -> list[str]:
     return lines[-n:]
 
 
+_BOX = str.maketrans("", "", "│╭╮╰╯─┌┐└┘├┤")
+
+
 def error_line(lines: list[str]) -> str:
-    """The engine's own error line: the last line that looks like an error, else the last line."""
+    """The engine's own error line: the last line that looks like an error, else the last line.
+
+    Box-drawing frames (rich/typer usage errors) are stripped so the message inside is found.
+    """
+    lines = [ln.translate(_BOX).strip() for ln in lines]
+    lines = [ln for ln in lines if ln and ln.lower() != "error"]
     for line in reversed(lines):
         low = line.lower()
         if "error" in low or "exception" in low or "failed" in low:

@@ -14,7 +14,7 @@ from typing import Callable
 
 import httpx
 
-from modelserve.engines.base import LaunchPlan
+from modelserve.engines.base import HttpCall, LaunchPlan
 from modelserve.executors.base import ReplicaView
 from modelserve.executors.local.process import (
     error_line,
@@ -49,6 +49,7 @@ class Replica:
     last_probe_at: float = 0.0
     probe_failures: int = 0
     health_path: str = "/health"
+    post_start: tuple[HttpCall, ...] = ()
 
     @property
     def name(self) -> str:
@@ -65,6 +66,7 @@ class Replica:
         self.pid = self.popen.pid
         self.port = plan.port
         self.health_path = plan.health_path
+        self.post_start = plan.post_start
         self.state = "starting"
         self.started_at = time.monotonic()
         self.probe_failures = 0

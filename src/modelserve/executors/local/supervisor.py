@@ -14,6 +14,8 @@ from typing import Awaitable, Callable
 import httpx
 
 from modelserve.engines.base import LaunchPlan
+from modelserve.engines.calls import perform_all
+from modelserve.errors import ModelServeError
 from modelserve.executors.base import ReplicaSetStatus
 from modelserve.executors.local.process import group_alive, stop_group
 from modelserve.executors.local.replica import LIVENESS_EVERY_S, LIVENESS_FAILURES, Replica
@@ -154,6 +156,8 @@ class ReplicaSetSupervisor:
 
     async def _probe_startup(self, replica: Replica, now: float) -> None:
         if await replica.healthy(self._client):
+            if replica.post_start and not await self._post_start(replica):
+                return
             replica.state, replica.ever_ready, replica.last_probe_at = "ready", True, now
             await self._persist(replica)
             took = now - replica.started_at
@@ -164,6 +168,17 @@ class ReplicaSetSupervisor:
                 f"engine {self.engine} replica {replica.index} not ready after "
                 f"{self._settings.replica_ready_timeout_s:.0f}s"
             )
+
+    async def _post_start(self, replica: Replica) -> bool:
+        """Run the engine's post-start calls (e.g. Ollama's pull); a refusal fails the set."""
+        assert replica.port is not None
+        try:
+            await perform_all(replica.post_start, replica.port, self._client)
+        except ModelServeError as exc:
+            await replica.terminate()
+            self._fail(f"engine {self.engine} replica {replica.index} failed its start-up steps: {exc.message}")
+            return False
+        return True
 
     async def _probe_liveness(self, replica: Replica, now: float) -> None:
         replica.last_probe_at = now
