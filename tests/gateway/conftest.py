@@ -60,6 +60,8 @@ def served(
     adapters: tuple[str, ...] = (),
     features: tuple[str, ...] = ("TextGeneration",),
     project: str = "demo",
+    strategy: str = "LeastLoad",
+    balancing: dict[str, object] | None = None,
 ) -> ServedModel:
     return ServedModel(
         run_id=run_id,
@@ -71,6 +73,8 @@ def served(
         features=features,
         endpoints=tuple(endpoints),
         created=1700000000,
+        strategy=strategy,
+        balancing=balancing or {},
     )
 
 

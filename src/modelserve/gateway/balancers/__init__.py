@@ -11,11 +11,15 @@ from typing import Any
 
 from modelserve.gateway.balancers.base import Balancer, BalanceRequest
 from modelserve.gateway.balancers.least_load import LeastLoad
+from modelserve.gateway.balancers.prefix_cache import PrefixCache
+from modelserve.gateway.balancers.prefix_hash import PrefixHash
 
 DEFAULT_STRATEGY = "LeastLoad"
 
 BALANCERS: dict[str, Callable[[Mapping[str, Any]], Balancer]] = {
     "LeastLoad": LeastLoad.from_params,
+    "PrefixHash": PrefixHash.from_params,
+    "PrefixCache": PrefixCache.from_params,
 }
 
 
@@ -29,4 +33,13 @@ def make_balancer(strategy: str, params: Mapping[str, Any] | None = None) -> Bal
     return factory(params or {})
 
 
-__all__ = ["BALANCERS", "DEFAULT_STRATEGY", "BalanceRequest", "Balancer", "LeastLoad", "make_balancer"]
+__all__ = [
+    "BALANCERS",
+    "DEFAULT_STRATEGY",
+    "BalanceRequest",
+    "Balancer",
+    "LeastLoad",
+    "PrefixCache",
+    "PrefixHash",
+    "make_balancer",
+]
