@@ -61,6 +61,7 @@ def routing_source(store: Any) -> Any:
                     endpoints=tuple(sorted(ready.get(run.id, ()), key=lambda e: e.replica)),
                     created=int(run.created_at.timestamp()),
                     strategy=routing.get("strategy") or "LeastLoad",
+                    balancing=routing.get("balancing") or {},
                 )
             )
         return models
@@ -75,7 +76,7 @@ def build_app(settings: Settings) -> FastAPI:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(settings.resolved_database_url)
     store.migrate()
-    holder: dict[str, Reconciler] = {}
+    holder: dict[str, Any] = {}
 
     async def on_event(run_id: str, event: str, reason: str, message: str) -> None:
         await holder["reconciler"].executor_event(run_id, event, reason, message)
@@ -83,13 +84,22 @@ def build_app(settings: Settings) -> FastAPI:
     executor = LocalExecutor(settings, store, on_event)
     key_auth = KeyAuthenticator(store)
     usage = UsageRecorder(store, key_auth)
-    gateway = Gateway(routing_source(store), refresh_s=settings.gateway_refresh_s,
-                      upstream_timeout_s=settings.upstream_timeout_s)
+    async def on_demand(run_id: str) -> None:  # a request waits for a run with no ready replica
+        await holder["scale_loop"].wake(run_id)
+
+    gateway = Gateway(
+        routing_source(store),
+        refresh_s=settings.gateway_refresh_s,
+        upstream_timeout_s=settings.upstream_timeout_s,
+        on_demand=on_demand,
+        usage_sink=usage.record,
+    )
     window = max(1, round(settings.autoscale_window_s / settings.autoscale_interval_s))
     autoscaler = Autoscaler(store, gateway.inflight_by_run, window_samples=window)
     reconciler = Reconciler(settings, store, executor, on_change=gateway.refresh_now, autoscaler=autoscaler)
     holder["reconciler"] = reconciler
     scale_loop = ScaleLoop(store, autoscaler, reconciler.poke, settings.autoscale_interval_s)
+    holder["scale_loop"] = scale_loop
 
     @contextlib.asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -41,7 +41,8 @@ class ScalingPolicy:
 
     @property
     def ceiling(self) -> int:
-        return self.max_replicas if self.max_replicas is not None else max(self.replicas, self.min_replicas)
+        # Without max_replicas a run never grows past its replicas, but a run at zero can always wake.
+        return self.max_replicas if self.max_replicas is not None else max(self.replicas, self.min_replicas, 1)
 
 
 @dataclass
