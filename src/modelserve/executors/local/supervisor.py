@@ -17,7 +17,7 @@ from modelserve.engines.base import LaunchPlan
 from modelserve.engines.calls import perform_all
 from modelserve.errors import ModelServeError
 from modelserve.executors.base import ReplicaSetStatus
-from modelserve.executors.local.process import group_alive, stop_group
+from modelserve.executors.local.process import group_alive, stop_group, tail_lines
 from modelserve.executors.local.replica import LIVENESS_EVERY_S, LIVENESS_FAILURES, Replica
 from modelserve.settings import Settings
 
@@ -149,9 +149,10 @@ class ReplicaSetSupervisor:
         replica.popen, replica.pid = None, None
         delay = replica.schedule_restart(self._settings.restart_backoff_max_s)
         await self._persist(replica)
+        last = " | ".join(tail_lines(replica.log_path, 3)) or "(no output)"
         await self._emit(
             "LOOP", "ReplicaExited",
-            f"replica {replica.index} exited (code {code}); restarting in {delay:.0f}s",
+            f"replica {replica.index} exited (code {code}); restarting in {delay:.0f}s; last log lines: {last}",
         )
 
     async def _probe_startup(self, replica: Replica, now: float) -> None:
