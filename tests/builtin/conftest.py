@@ -36,7 +36,8 @@ def engines(
     procs = {
         "llama": BuiltinEngineProcess(
             tiny_models["llama"], "tiny-llama",
-            ["--lora-modules", f"tiny-lora={tiny_models['lora']}", "--max-model-len", "256"],
+            ["--lora-modules", f"tiny-lora={tiny_models['lora']}", "--max-model-len", "256",
+             "--max-num-seqs", "4", "--max-queue", "4"],
             log_path=logs / "llama.log",
         ),
         "bert": BuiltinEngineProcess(tiny_models["bert"], "tiny-bert", log_path=logs / "bert.log"),

@@ -175,3 +175,33 @@ def test_tokenize_detokenize_round_trip(llama_url: str) -> None:
     assert t["count"] == len(t["tokens"]) and t["max_model_len"] == 256
     d = httpx.post(f"{llama_url}/detokenize", json={"tokens": t["tokens"]}).json()
     assert d["prompt"].endswith("Hello world")
+
+
+def _distinct_ratio(text: str) -> float:
+    words = text.split()
+    return len(set(words)) / max(1, len(words))
+
+
+def test_frequency_penalty_reduces_repetition(llm: openai.OpenAI) -> None:
+    kw = {
+        "model": "tiny-llama",
+        "messages": MSGS,
+        "max_tokens": 24,
+        "temperature": 0,
+        "extra_body": {"ignore_eos": True},
+    }
+    plain = llm.chat.completions.create(**kw).choices[0].message.content or ""  # type: ignore[call-overload]
+    penalized = llm.chat.completions.create(**kw, frequency_penalty=2.0).choices[0].message.content or ""  # type: ignore[call-overload]
+    assert _distinct_ratio(penalized) > _distinct_ratio(plain)
+
+
+def test_top_k_one_is_greedy(llm: openai.OpenAI) -> None:
+    greedy = llm.chat.completions.create(model="tiny-llama", messages=MSGS, max_tokens=10, temperature=0)  # type: ignore[arg-type]
+    topk = llm.chat.completions.create(
+        model="tiny-llama",
+        messages=MSGS,
+        max_tokens=10,
+        temperature=1.5,
+        extra_body={"top_k": 1},  # type: ignore[arg-type]
+    )
+    assert topk.choices[0].message.content == greedy.choices[0].message.content

@@ -67,13 +67,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
     p.add_argument("--log-level", default="info")
     p.add_argument(
-        "--override-generation-config", type=_generation_config, default={}, metavar="JSON",
-        help='sampling defaults for requests that leave them unset, e.g. \'{"temperature": 0.2}\'',
+        "--override-generation-config",
+        type=_generation_config,
+        default={},
+        metavar="JSON",
+        help="sampling defaults for requests that leave them unset, e.g. '{\"temperature\": 0.2}'",
     )
     return p
 
 
-_GENERATION_KEYS = {"temperature", "top_p", "top_k", "presence_penalty", "frequency_penalty", "repetition_penalty"}
+_GENERATION_KEYS = {
+    "temperature",
+    "top_p",
+    "top_k",
+    "presence_penalty",
+    "frequency_penalty",
+    "repetition_penalty",
+}
 
 
 def _generation_config(value: str) -> dict[str, Any]:

@@ -89,18 +89,34 @@ def pick_device(requested: str) -> Any:
     return torch.device(requested)
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU multiplies bfloat16 natively (AVX512-BF16/AMX); without it bf16 is emulated and slow."""
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
 def pick_dtype(requested: str, folder: Path, device: Any, gguf: bool) -> Any:
     import torch
 
     if requested != "auto":
-        return getattr(torch, requested)
+        dtype = getattr(torch, requested)
+        if device.type == "cpu" and dtype == torch.bfloat16 and not cpu_has_native_bf16():
+            log.warning(
+                "this CPU has no native bfloat16: matmuls are emulated and slow; float32 is faster here"
+            )
+        return dtype
     if gguf:  # dequantized weights are float32; half precision on GPU
         return torch.float16 if device.type == "cuda" else torch.float32
     cfg = json.loads((folder / "config.json").read_text()) if (folder / "config.json").is_file() else {}
     stored = str(cfg.get("dtype") or cfg.get("torch_dtype") or "float32")
     dtype = getattr(torch, stored, torch.float32)
-    if device.type == "cpu" and dtype == torch.float16:
-        return torch.bfloat16  # float16 matmuls are slow on CPU
+    if device.type == "cpu" and dtype in (torch.float16, torch.bfloat16):
+        # half-precision matmuls are slow on CPU unless it has native bf16 (AVX512-BF16/AMX)
+        return torch.bfloat16 if cpu_has_native_bf16() else torch.float32
     return dtype
 
 
@@ -127,6 +143,19 @@ def _load_gguf(src: ModelSource, dtype: Any, cache_dir: Path | None) -> tuple[An
     if cached is not None:
         _save_plain_copy(model, tok, cached)
     return model, tok
+
+
+def plain_copy_of_gguf(gguf_path: Path, cache_dir: Path, dtype_name: str = "float32") -> Path:
+    """The folder holding `gguf_path` dequantized to `dtype_name` safetensors under `cache_dir`
+    (made on first use; the same folder the engine uses with `--cache-dir`)."""
+    import torch
+
+    dtype = getattr(torch, dtype_name)
+    src = ModelSource(gguf_path.parent.resolve(), gguf_path.name)
+    dest = _gguf_cache_dir(cache_dir, src, dtype)
+    if not (dest / "config.json").is_file():
+        _load_gguf(src, dtype, cache_dir)
+    return dest
 
 
 def _save_plain_copy(model: Any, tok: Any, dest: Path) -> None:

