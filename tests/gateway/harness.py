@@ -99,6 +99,20 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}"
 
 
+class _KeyIdFromHeader:
+    """Stands in for the API-key middleware: `x-test-key-id` becomes scope["state"]["modelserve.key_id"]."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            for k, v in scope["headers"]:
+                if k == b"x-test-key-id":
+                    scope.setdefault("state", {})["modelserve.key_id"] = v.decode()
+        await self.app(scope, receive, send)
+
+
 class GatewayServer:
     """A FastAPI app with the gateway router, served by uvicorn on a free port in a thread.
 
@@ -125,6 +139,7 @@ class GatewayServer:
 
         app = FastAPI(lifespan=lifespan)
         app.include_router(gateway.router)
+        app.add_middleware(_KeyIdFromHeader)
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"

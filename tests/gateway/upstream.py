@@ -7,6 +7,9 @@ which replica it is and which model name it received. Per request, `x_test` in t
 `{"chunks": n, "delay_s": s, "fail_after": k, "hold": "key"}`: `fail_after` drops the connection
 after k chunks; `hold` pauses after the first chunk until POST /_release/{key}. POST /_control
 {"status": 503} makes every inference answer that status until reset with {"status": null}.
+Usage: prompt_tokens is the number of messages (or 1) times 10, completion_tokens the number of
+chunks; a stream ends with a usage-only chunk when `stream_options.include_usage` is set.
+/v1/audio/transcriptions and /translations (multipart) echo the model and the file size.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ class State:
         self.streams: dict[str, str] = {}  # hold key -> "open" | "done" | "cancelled"
 
 
-def _chunk(kind: str, model: str, i: int, text: str) -> bytes:
+def _chunk(kind: str, model: str, i: int, text: str, null_usage: bool = False) -> bytes:
     if kind == "chat":
         choice: dict[str, Any] = {"index": 0, "delta": {"content": text}, "finish_reason": None}
         obj = "chat.completion.chunk"
@@ -50,11 +53,17 @@ def _chunk(kind: str, model: str, i: int, text: str) -> bytes:
         "model": model,
         "choices": [choice],
     }
+    if null_usage:
+        payload["usage"] = None  # as vLLM and OpenAI send when usage was asked for
     return b"data: " + json.dumps(payload).encode() + b"\n\n"
 
 
-def _whole(kind: str, model: str, text: str) -> dict[str, Any]:
-    usage = {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2}
+def _usage(body: dict[str, Any], completion: int) -> dict[str, int]:
+    prompt = 10 * max(1, len(body.get("messages") or []))
+    return {"prompt_tokens": prompt, "completion_tokens": completion, "total_tokens": prompt + completion}
+
+
+def _whole(kind: str, model: str, text: str, usage: dict[str, int]) -> dict[str, Any]:
     if kind == "chat":
         return {
             "id": "x",
@@ -138,10 +147,26 @@ def build_app(state: State) -> FastAPI:
         if test.get("delay_s") and not body.get("stream"):
             await asyncio.sleep(float(test["delay_s"]))
         if not body.get("stream"):
-            return JSONResponse(_whole(kind, model, text), headers=headers)
+            return JSONResponse(_whole(kind, model, text, _usage(body, 1)), headers=headers)
+        options = body.get("stream_options") or {}
+        usage = _usage(body, int(test.get("chunks", 3))) if options.get("include_usage") else None
         return StreamingResponse(
-            _events(state, kind, model, text, test), media_type="text/event-stream", headers=headers
+            _events(state, kind, model, text, test, usage), media_type="text/event-stream", headers=headers
         )
+
+    async def audio(request: Request) -> Response:
+        state.requests += 1
+        form = await request.form()
+        upload = form.get("file")
+        size = len(await upload.read()) if upload is not None and not isinstance(upload, str) else 0
+        model = form.get("model")
+        return JSONResponse(
+            {"text": f"replica={state.replica} model={model} bytes={size}", "path": request.url.path},
+            headers={"x-upstream-replica": state.replica},
+        )
+
+    app.post("/v1/audio/transcriptions")(audio)
+    app.post("/v1/audio/translations")(audio)
 
     @app.post("/v1/chat/completions")
     async def chat(request: Request) -> Response:
@@ -162,7 +187,9 @@ def build_app(state: State) -> FastAPI:
     return app
 
 
-async def _events(state: State, kind: str, model: str, text: str, test: dict[str, Any]):  # type: ignore[no-untyped-def]
+async def _events(  # type: ignore[no-untyped-def]
+    state: State, kind: str, model: str, text: str, test: dict[str, Any], usage: dict[str, int] | None
+):
     key = test.get("hold")
     if key:
         state.streams[key] = "open"
@@ -173,10 +200,14 @@ async def _events(state: State, kind: str, model: str, text: str, test: dict[str
                 raise RuntimeError("upstream fails mid-stream on purpose")
             if i and test.get("delay_s"):
                 await asyncio.sleep(float(test["delay_s"]))
-            yield _chunk(kind, model, i, text if i == 0 else f" {i}")
+            yield _chunk(kind, model, i, text if i == 0 else f" {i}", usage is not None)
             if i == 0 and key:
                 event = state.holds.setdefault(key, asyncio.Event())
                 await asyncio.wait_for(event.wait(), HOLD_CAP_S)
+        if usage is not None:
+            obj = "chat.completion.chunk" if kind == "chat" else "text_completion"
+            last = {"id": "x-u", "object": obj, "created": 0, "model": model, "choices": [], "usage": usage}
+            yield b"data: " + json.dumps(last).encode() + b"\n\n"
         yield b"data: [DONE]\n\n"
         finished = True
     finally:

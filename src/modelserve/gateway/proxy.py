@@ -22,6 +22,7 @@ from starlette.types import Receive, Send
 from modelserve import errors
 from modelserve.gateway.balancers import Balancer, BalanceRequest
 from modelserve.gateway.clients import UpstreamClient, UpstreamConnectFailed, UpstreamTimedOut
+from modelserve.gateway.clients.base import Body
 from modelserve.gateway.cooldown import Cooldowns
 from modelserve.gateway.hold import WaitingRoom
 from modelserve.gateway.inflight import InFlight
@@ -45,7 +46,7 @@ class Exchange:
     route: Route
     path: str  # upstream path with query string, e.g. "/v1/chat/completions"
     headers: list[tuple[bytes, bytes]]
-    body: bytes
+    body: Body
     stream: bool
     balance: BalanceRequest
     strip_usage: bool = False  # the gateway asked for stream usage the client did not want

@@ -19,6 +19,7 @@ from modelserve.gateway.asgi import ClientGone, read_body, send_error, send_json
 from modelserve.gateway.balancers import BalanceRequest
 from modelserve.gateway.body import parse_body
 from modelserve.gateway.headers import upstream_request_headers
+from modelserve.gateway.multipart import parse_form
 from modelserve.gateway.proxy import Exchange
 from modelserve.gateway.table import RoutingTable, ServedModel
 
@@ -33,6 +34,11 @@ INFERENCE_PATHS: dict[str, str] = {
     "pooling": "/pooling",
     "tokenize": "/tokenize",
     "detokenize": "/detokenize",
+}
+# multipart/form-data paths (the `model` is a form field).
+FORM_PATHS: dict[str, str] = {
+    "audio/transcriptions": "/v1/audio/transcriptions",
+    "audio/translations": "/v1/audio/translations",
 }
 # Paths whose streams can carry a usage chunk (`stream_options.include_usage`).
 USAGE_STREAM_PATHS = frozenset({"/v1/chat/completions", "/v1/completions"})
@@ -86,6 +92,35 @@ class _Inference:
             stream=body.stream,
             balance=BalanceRequest(route.model.model, route.adapter, body.data),
             strip_usage=add_usage,
+            key_id=key_id(scope),
+        )
+
+
+class _FormInference(_Inference):
+    """POST <prefix>/audio/...: the same, with the `model` read from (and rewritten in) the form."""
+
+    def _prepare(self, scope: Scope, raw: bytes) -> Exchange:
+        content_type = next((v for k, v in scope["headers"] if k == b"content-type"), b"")
+        form = parse_form(raw, content_type)
+        table = self._core.table
+        if self._per_run:
+            route = table.lookup_in_run(scope["path_params"]["run_id"], form.model)
+        elif not form.model:
+            raise errors.InvalidRequest(
+                "The request must name a model: the 'model' form field is missing or empty.",
+                param="model",
+                code="missing_required_parameter",
+            )
+        else:
+            route = table.lookup(form.model)
+        query = scope.get("query_string", b"")
+        return Exchange(
+            route=route,
+            path=self._path + ("?" + query.decode("latin-1") if query else ""),
+            headers=upstream_request_headers(scope["headers"]),
+            body=form.with_model(route.upstream),
+            stream=form.stream,
+            balance=BalanceRequest(route.model.model, route.adapter, {}),
             key_id=key_id(scope),
         )
 
@@ -153,7 +188,10 @@ class _Prefix:
     """
 
     def __init__(self, core: GatewayCore, per_run: bool) -> None:
-        self._post = {sub: _Inference(core, up, per_run) for sub, up in INFERENCE_PATHS.items()}
+        self._post: dict[str, _Inference] = {
+            sub: _Inference(core, up, per_run) for sub, up in INFERENCE_PATHS.items()
+        }
+        self._post.update({sub: _FormInference(core, up, per_run) for sub, up in FORM_PATHS.items()})
         self._models = _Models(core, per_run)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from typing import Any
 
 import aiohttp
 from multidict import CIMultiDict
 
 from modelserve.gateway.clients.base import (
+    Body,
     ClientLimits,
     UpstreamBroken,
     UpstreamConnectFailed,
     UpstreamTimedOut,
+    body_length,
+    body_segments,
 )
 
 
@@ -64,12 +68,16 @@ class AiohttpUpstream:
         )
 
     async def open(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: Body
     ) -> _AiohttpResponse:
         hdrs = CIMultiDict((k.decode("latin-1"), v.decode("latin-1")) for k, v in headers)
+        data: Any = body
+        if not isinstance(body, bytes):
+            hdrs["Content-Length"] = str(body_length(body))  # sent as is, not chunked
+            data = body_segments(body)
         try:
             response = await self._session.request(
-                method, url, data=body, headers=hdrs, allow_redirects=False
+                method, url, data=data, headers=hdrs, allow_redirects=False
             )
         except aiohttp.ConnectionTimeoutError as exc:
             raise UpstreamConnectFailed("connect timeout") from exc

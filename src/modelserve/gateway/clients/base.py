@@ -10,6 +10,18 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Protocol
 
+# A request body: bytes, or segments sent back to back (a rewritten upload, not copied whole).
+Body = bytes | tuple[memoryview, ...]
+
+
+def body_length(body: Body) -> int:
+    return len(body) if isinstance(body, bytes) else sum(len(part) for part in body)
+
+
+async def body_segments(body: tuple[memoryview, ...]) -> AsyncIterator[bytes]:
+    for part in body:
+        yield part  # type: ignore[misc]  # both clients write buffers as they are
+
 
 class UpstreamConnectFailed(Exception):
     """Nothing was received from the replica (refused, reset, closed before headers). Retryable."""
@@ -57,7 +69,7 @@ class UpstreamClient(Protocol):
     """A pooled client; one per gateway, closed by `aclose()` at shutdown."""
 
     async def open(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: Body
     ) -> UpstreamResponse:
         """Send the request and wait for response headers. The caller must `aclose()` the result.
 

@@ -7,10 +7,13 @@ from collections.abc import AsyncIterator
 import httpx
 
 from modelserve.gateway.clients.base import (
+    Body,
     ClientLimits,
     UpstreamBroken,
     UpstreamConnectFailed,
     UpstreamTimedOut,
+    body_length,
+    body_segments,
 )
 
 
@@ -55,9 +58,13 @@ class HttpxUpstream:
         )
 
     async def open(
-        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: bytes
+        self, method: str, url: str, headers: list[tuple[bytes, bytes]], body: Body
     ) -> _HttpxResponse:
-        request = self._client.build_request(method, url, headers=headers, content=body)
+        if isinstance(body, bytes):
+            request = self._client.build_request(method, url, headers=headers, content=body)
+        else:  # an explicit length keeps httpx from chunking the segments
+            headers = [*headers, (b"content-length", str(body_length(body)).encode())]
+            request = self._client.build_request(method, url, headers=headers, content=body_segments(body))
         try:
             response = await self._client.send(request, stream=True)
         except httpx.ConnectTimeout as exc:
