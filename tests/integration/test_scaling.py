@@ -106,3 +106,29 @@ def test_sigkill_a_replica_under_load_every_request_answered(fast_server: Server
     wait_until(lambda: run.refresh().status.replicas.get("ready") == 2, timeout=120)  # the dead one restarted
     assert any(e["reason"] == "ReplicaExited" for e in run.events())
     run.stop()
+
+
+@pytest.mark.parametrize("strategy", ["PrefixHash", "PrefixCache"])
+def test_prefix_affinity_visible_in_replica_header(fast_server: ServerProcess, tiny_llama: Path, strategy: str) -> None:
+    run = _serve(fast_server, tiny_llama, f"affinity-{strategy.lower()}", {
+        "replicas": 2, "min_replicas": 2, "max_replicas": 2, "load_balancing": {"strategy": strategy},
+    })
+    client, model = _client(run), run.status.openai["model"]
+
+    def replica_for(first: str, turns: int = 1) -> str:
+        # Each conversation has its own system prompt (one tenant each): PrefixCache then has no
+        # shared prefix to gather them on one replica, and falls back to consistent hashing.
+        messages = [{"role": "system", "content": first[:16] + " You are terse." * 20}, {"role": "user", "content": first}]
+        for i in range(1, turns):
+            messages += [{"role": "assistant", "content": f"reply {i}"}, {"role": "user", "content": f"more {i}"}]
+        raw = client.chat.completions.with_raw_response.create(model=model, messages=messages, max_tokens=2)
+        return raw.headers["x-modelserve-replica"]
+
+    by_conversation = {f"conversation {i}: " + "x" * 120: set() for i in range(8)}
+    for first, seen in by_conversation.items():
+        for turns in (1, 2, 3):
+            seen.add(replica_for(first, turns))
+    assert all(len(seen) == 1 for seen in by_conversation.values())  # each conversation sticks
+    used = set().union(*by_conversation.values())
+    assert used == {f"{run.id}-0", f"{run.id}-1"}  # and conversations spread over both replicas
+    run.stop()
