@@ -39,3 +39,21 @@ def test_client_disconnect_stops_generation(llama_url: str) -> None:
         time.sleep(0.05)
     assert load["running"] == 0
     assert load["aborted"] == aborted_before + 1
+
+
+def test_non_streaming_client_that_leaves_is_aborted(llama_url: str) -> None:
+    aborted_before = httpx.get(f"{llama_url}/load").json()["aborted"]
+    body = {"model": "tiny-llama", "messages": [{"role": "user", "content": "go"}], "max_tokens": 230,
+            "n": 4, "ignore_eos": True}  # fmt: skip
+    try:
+        httpx.post(f"{llama_url}/v1/chat/completions", json=body, timeout=0.2)
+    except httpx.TimeoutException:
+        pass
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        load = httpx.get(f"{llama_url}/load").json()
+        if load["running"] == 0 and load["waiting"] == 0:
+            break
+        time.sleep(0.05)
+    assert load["running"] == 0
+    assert load["aborted"] == aborted_before + 4

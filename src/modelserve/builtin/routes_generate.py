@@ -44,6 +44,7 @@ from modelserve.protocol import (
 )
 
 router = APIRouter()
+DISCONNECT_POLL_S = 0.1
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 
 
@@ -59,12 +60,21 @@ def _include_usage(req: ChatCompletionRequest | CompletionRequest) -> bool:
     return bool(req.stream_options and req.stream_options.include_usage)
 
 
-async def _collect_all(handle: RequestHandle) -> dict[int, Collected]:
+async def _watch_disconnect(request: Request, handle: RequestHandle) -> None:
+    """Cancel `handle` when the client of a non-streaming request goes away (polled: no body is sent)."""
+    while not await request.is_disconnected():
+        await asyncio.sleep(DISCONNECT_POLL_S)
+    handle.cancel()
+
+
+async def _collect_all(request: Request, handle: RequestHandle) -> dict[int, Collected]:
     choices: dict[int, Collected] = {}
+    watcher = asyncio.create_task(_watch_disconnect(request, handle))
     try:
         async for out in handle.outputs():
             collect(out, choices)
     finally:
+        watcher.cancel()
         handle.cancel()
     errors = [c.error for c in choices.values() if c.error]
     if errors:
@@ -87,7 +97,7 @@ async def chat_completions(request: Request) -> Any:
     if req.stream:
         body = _chat_stream(handle, req, rid, created, len(ids))
         return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
-    choices = await _collect_all(handle)
+    choices = await _collect_all(request, handle)
     resp = ChatCompletionResponse(
         id=rid,
         created=created,
@@ -163,7 +173,7 @@ async def completions(request: Request) -> Any:
     if req.stream:
         body = _completion_stream(handle, req, rid, created, prompt_tokens, echoes)
         return StreamingResponse(body, media_type="text/event-stream", headers=SSE_HEADERS)
-    choices = await _collect_all(handle)
+    choices = await _collect_all(request, handle)
     out_choices = []
     for i, c in sorted(choices.items()):
         echo = echoes[i // req.n]

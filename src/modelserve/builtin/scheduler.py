@@ -71,9 +71,8 @@ class GenerationScheduler:
 
     def _purge_cancelled_waiting(self) -> None:
         """Drop waiting sequences whose client left (caller holds the lock)."""
-        alive = deque(s for s in self._waiting if not s.handle.cancelled)
-        self.aborted += len(self._waiting) - len(alive)
-        self._waiting = alive
+        self._abort([s for s in self._waiting if s.handle.cancelled])
+        self._waiting = deque(s for s in self._waiting if not s.handle.cancelled)
 
     @property
     def load(self) -> tuple[int, int]:
@@ -105,8 +104,7 @@ class GenerationScheduler:
             while self._waiting and len(self._running) + len(new) < self.max_num_seqs:
                 s = self._waiting[0]
                 if s.handle.cancelled:
-                    self._waiting.popleft()
-                    self.aborted += 1
+                    self._abort([self._waiting.popleft()])
                     continue
                 longest_if = max(longest, len(s.prompt_ids))
                 if new and longest_if * (len(new) + 1) > PREFILL_TOKEN_BUDGET:
@@ -118,7 +116,7 @@ class GenerationScheduler:
     def _iteration(self, newcomers: list[Seq]) -> None:
         outputs: list[tuple[RequestHandle, StepOutput]] = []
         gone = [i for i, s in enumerate(self._running) if s.handle.cancelled]
-        self.aborted += len(gone)
+        self._abort([self._running[i] for i in gone])
         self._drop(gone)
         if self._running:
             logits = self._decode_step()
@@ -181,6 +179,14 @@ class GenerationScheduler:
         keep = [i for i in range(len(self._running)) if i not in gone]
         self._kv.keep(keep)
         self._running = [self._running[i] for i in keep]
+
+    def _abort(self, seqs: list[Seq]) -> None:
+        """Sequences whose client left: count them and close their output streams ("abort")."""
+        self.aborted += len(seqs)
+        deliver(
+            (s.handle, StepOutput(s.index, "", (), None, "abort", len(s.prompt_ids), len(s.output_ids)))
+            for s in seqs
+        )
 
     def _fail_all(self, newcomers: list[Seq], exc: Exception) -> None:
         victims = {id(s): s for s in self._running + newcomers}.values()
