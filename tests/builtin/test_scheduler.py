@@ -67,3 +67,30 @@ def test_batched_greedy_equals_sequential_generate(loaded: Any) -> None:
     got = asyncio.run(run())
     for (text, _, _), want, have in zip(PROMPTS, expected, got):
         assert have == want, text
+
+
+@pytest.mark.parametrize("chunk", [8, 4096], ids=["chunked-prefill", "whole-prefill"])
+def test_prompts_of_different_lengths_prefilled_together(loaded: Any, chunk: int) -> None:
+    """One request with several prompts: they are left-padded into one prefill group (in chunks
+    of `chunk` padded tokens, or all at once) and must still match one-at-a-time generation."""
+    from modelserve.builtin.params import SamplingParams
+    from modelserve.builtin.scheduler import GenerationScheduler
+
+    tok = loaded.tokenizer
+    prompts = [list(tok(p)["input_ids"]) for p, _, _ in PROMPTS]
+    expected = [_reference(loaded, ids, 9) for ids in prompts]
+
+    async def run() -> list[list[int]]:
+        sched = GenerationScheduler(loaded, max_num_seqs=8, max_queue=16, prefill_chunk_tokens=chunk)
+        sched.start()
+        params = SamplingParams(max_tokens=9, temperature=0, min_tokens=9)
+        try:
+            handle = sched.submit([(ids, params) for ids in prompts], None)
+            got: list[list[int]] = [[] for _ in prompts]
+            async for out in handle.outputs():
+                got[out.index].extend(out.token_ids)
+            return got
+        finally:
+            sched.close()
+
+    assert asyncio.run(run()) == expected

@@ -33,6 +33,7 @@ class EngineConfig:
     max_num_seqs: int = 32
     max_queue: int = 256
     max_embed_batch: int = 64
+    prefill_chunk_tokens: int = 512
     log_level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
     # Sampling defaults for fields a request leaves unset (vLLM's --override-generation-config).
@@ -64,6 +65,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cache-dir", type=Path, default=None, help="where dequantized GGUF models are kept")
     p.add_argument("--max-num-seqs", type=int, default=32, help="sequences decoded together per step")
     p.add_argument("--max-queue", type=int, default=256, help="waiting requests before answering 429")
+    p.add_argument(
+        "--prefill-chunk-tokens",
+        type=int,
+        default=512,
+        help="prompt tokens per prefill forward (chunked prefill)",
+    )
     p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
     p.add_argument("--log-level", default="info")
     p.add_argument(
@@ -115,6 +122,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
         max_num_seqs=max(1, a.max_num_seqs),
         max_queue=max(1, a.max_queue),
         max_embed_batch=max(1, a.max_embed_batch),
+        prefill_chunk_tokens=max(1, a.prefill_chunk_tokens),
         log_level=a.log_level,
         generation_defaults=dict(a.override_generation_config),
     )

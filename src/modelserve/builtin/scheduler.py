@@ -1,8 +1,9 @@
 """Continuous (iteration-level) batching for generation, on one worker thread.
 
 Each iteration: drop cancelled sequences, run ONE batched decode step for every running sequence,
-prefill the newcomers together (left-padded) and merge their cache into the batch, sample, detokenize,
-emit, and drop finished sequences at once. A new request therefore joins at the next step.
+run one chunk of the newcomers' prefill (left-padded, together) and, when their prompts are done,
+merge their cache into the batch; sample, detokenize, emit, and drop finished sequences at once.
+A new request therefore starts prefilling at the next step and decodes with the batch after it.
 The waiting queue is bounded: `submit` raises `Overloaded` (429 + Retry-After) when it is full.
 """
 
@@ -20,21 +21,26 @@ from modelserve.builtin.handles import RequestHandle, deliver
 from modelserve.builtin.kvbatch import BatchKV
 from modelserve.builtin.loader import LoadedGenerator
 from modelserve.builtin.params import SamplingParams, StepOutput
+from modelserve.builtin.prefill import PrefillJob
 from modelserve.builtin.sequence import Seq, advance
 from modelserve.errors import Overloaded
 
 log = logging.getLogger("modelserve.builtin")
 
-PREFILL_TOKEN_BUDGET = 4096  # padded prompt tokens per prefill forward
+PREFILL_GROUP_TOKENS = 8192  # padded prompt tokens admitted into one prefill group
 
 
 class GenerationScheduler:
-    def __init__(self, loaded: LoadedGenerator, max_num_seqs: int, max_queue: int) -> None:
+    def __init__(
+        self, loaded: LoadedGenerator, max_num_seqs: int, max_queue: int, prefill_chunk_tokens: int = 512
+    ) -> None:
         self.m = loaded
+        self.prefill_chunk_tokens = prefill_chunk_tokens
         self.max_num_seqs = max_num_seqs
         self.max_queue = max_queue
         self._waiting: deque[Seq] = deque()
         self._running: list[Seq] = []
+        self._prefill: PrefillJob | None = None
         self._kv = BatchKV()
         self._cond = threading.Condition()
         self._stopping = False
@@ -76,29 +82,32 @@ class GenerationScheduler:
 
     @property
     def load(self) -> tuple[int, int]:
-        """(running, waiting) sequence counts."""
-        return len(self._running), len(self._waiting)
+        """(running, waiting) sequence counts; sequences being prefilled count as running."""
+        job = self._prefill
+        return len(self._running) + (len(job.seqs) if job else 0), len(self._waiting)
 
     # ------------------------------------------------------------------ scheduler thread
     def _run(self) -> None:
         torch.set_grad_enabled(False)
         with torch.inference_mode():
-            while True:
-                newcomers = self._admit()
-                if newcomers is None:
-                    return
+            while self._admit():
                 try:
-                    self._iteration(newcomers)
+                    self._iteration()
                 except Exception as e:  # fail the batch, keep serving
                     log.exception("generation step failed")
-                    self._fail_all(newcomers, e)
+                    self._fail_all(e)
 
-    def _admit(self) -> list[Seq] | None:
+    def _admit(self) -> bool:
+        """Wait for work; start a prefill group from the waiting queue when none is running.
+
+        Returns False when the scheduler is stopping."""
         with self._cond:
-            while not self._stopping and not self._running and not self._waiting:
+            while not self._stopping and not self._running and not self._waiting and self._prefill is None:
                 self._cond.wait()
             if self._stopping:
-                return None
+                return False
+            if self._prefill is not None:
+                return True
             new: list[Seq] = []
             longest = 0
             while self._waiting and len(self._running) + len(new) < self.max_num_seqs:
@@ -107,13 +116,15 @@ class GenerationScheduler:
                     self._abort([self._waiting.popleft()])
                     continue
                 longest_if = max(longest, len(s.prompt_ids))
-                if new and longest_if * (len(new) + 1) > PREFILL_TOKEN_BUDGET:
+                if new and longest_if * (len(new) + 1) > PREFILL_GROUP_TOKENS:
                     break
                 longest = longest_if
                 new.append(self._waiting.popleft())
-            return new
+        if new:
+            self._prefill = PrefillJob(new, self._pad_id, self.m.device, self.m.model.config)
+        return True
 
-    def _iteration(self, newcomers: list[Seq]) -> None:
+    def _iteration(self) -> None:
         outputs: list[tuple[RequestHandle, StepOutput]] = []
         gone = [i for i, s in enumerate(self._running) if s.handle.cancelled]
         self._abort([self._running[i] for i in gone])
@@ -121,12 +132,18 @@ class GenerationScheduler:
         if self._running:
             logits = self._decode_step()
             advance(self._running, logits, self.m, outputs)
-        if newcomers:
-            cache, mask, logits = self._prefill(newcomers)
-            self._kv.join(cache, mask)
-            self._running.extend(newcomers)
-            self.peak_running = max(self.peak_running, len(self._running))
-            advance(newcomers, logits, self.m, outputs)
+        job = self._prefill
+        if job is not None and all(s.handle.cancelled for s in job.seqs):
+            self._abort(job.seqs)
+            self._prefill = job = None
+        if job is not None:
+            last = job.step(self._forward, self.prefill_chunk_tokens)
+            if last is not None:
+                self._prefill = None
+                self._kv.join(job.cache, job.mask)
+                self._running.extend(job.seqs)
+                self.peak_running = max(self.peak_running, len(self._running))
+                advance(job.seqs, last, self.m, outputs)
         self._drop([i for i, s in enumerate(self._running) if s.finished])
         deliver(outputs)
 
@@ -153,25 +170,6 @@ class GenerationScheduler:
         logits: torch.Tensor = out.logits[:, -1, :]
         return logits
 
-    def _prefill(self, seqs: list[Seq]) -> tuple[Any, torch.Tensor, torch.Tensor]:
-        from transformers import DynamicCache
-
-        dev = self.m.device
-        length = max(len(s.prompt_ids) for s in seqs)
-        ids = torch.full((len(seqs), length), self._pad_id, dtype=torch.long)
-        mask = torch.zeros((len(seqs), length), dtype=torch.long)
-        for i, s in enumerate(seqs):
-            n = len(s.prompt_ids)
-            ids[i, length - n :] = torch.tensor(s.prompt_ids, dtype=torch.long)
-            mask[i, length - n :] = 1
-        pos = (mask.cumsum(-1) - 1).clamp(min=0)
-        ids, mask, pos = ids.to(dev), mask.to(dev), pos.to(dev)
-        cache = DynamicCache(config=self.m.model.config)
-        out = self._forward(seqs, input_ids=ids, attention_mask=mask, position_ids=pos, past_key_values=cache)
-        for s in seqs:
-            s.position = len(s.prompt_ids)
-        return cache, mask, out.logits[:, -1, :]
-
     def _drop(self, rows: list[int]) -> None:
         if not rows:
             return
@@ -188,8 +186,8 @@ class GenerationScheduler:
             for s in seqs
         )
 
-    def _fail_all(self, newcomers: list[Seq], exc: Exception) -> None:
-        victims = {id(s): s for s in self._running + newcomers}.values()
+    def _fail_all(self, exc: Exception) -> None:
+        victims = self._running + (self._prefill.seqs if self._prefill else [])
         msg = f"generation failed: {type(exc).__name__}"
         deliver(
             (
@@ -199,4 +197,5 @@ class GenerationScheduler:
             for s in victims
         )
         self._running = []
+        self._prefill = None
         self._kv = BatchKV()

@@ -65,7 +65,9 @@ class EngineState:
             from modelserve.builtin.scheduler import GenerationScheduler
 
             gen = loader.load_generator(self.cfg, src)
-            self.generator = GenerationScheduler(gen, self.cfg.max_num_seqs, self.cfg.max_queue)
+            self.generator = GenerationScheduler(
+                gen, self.cfg.max_num_seqs, self.cfg.max_queue, self.cfg.prefill_chunk_tokens
+            )
             self.generator.start()
             self.tokenizer, self.max_model_len, self.adapters = gen.tokenizer, gen.max_model_len, gen.adapters
         else:
