@@ -18,14 +18,15 @@ class Samples:
     total_s: list[float] = field(default_factory=list)
     first_byte_s: list[float] = field(default_factory=list)
     errors: int = 0
-    in_window: int = 0  # requests that started after the warm-up and ended before the deadline
+    in_window: int = 0  # requests that ended inside the measured window (throughput)
+    completed: int = 0  # every request answered, warm-up included (for CPU per request)
     elapsed_s: float = 0.0
 
 
-def _request_bytes(host: str, port: int, path: str, body: bytes) -> bytes:
+def _request_bytes(host: str, port: int, path: str, body: bytes, extra: str = "") -> bytes:
     head = (
         f"POST {path} HTTP/1.1\r\nhost: {host}:{port}\r\ncontent-type: application/json\r\n"
-        f"content-length: {len(body)}\r\n\r\n"
+        f"{extra}content-length: {len(body)}\r\n\r\n"
     )
     return head.encode() + body
 
@@ -71,11 +72,11 @@ class _Window:
             self.end = self.start + self._duration_s
 
 
-async def _worker(url: str, path: str, body: bytes, window: _Window, out: Samples) -> None:
+async def _worker(url: str, path: str, body: bytes, window: _Window, out: Samples, extra: str) -> None:
     parts = urlsplit(url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
     reader, writer = await asyncio.open_connection(host, port)
-    request = _request_bytes(host, port, path, body)
+    request = _request_bytes(host, port, path, body, extra)
     first = True
     try:
         while True:
@@ -85,28 +86,37 @@ async def _worker(url: str, path: str, body: bytes, window: _Window, out: Sample
             writer.write(request)
             status, first_byte = await _read_response(reader)
             t1 = time.perf_counter()
+            out.completed += 1
             if first:
                 first = False
                 window.first_done()
+            out.in_window += window.start <= t1 <= window.end
             if t0 < window.start:
-                continue  # warm-up
+                continue  # started during the warm-up: no latency sample
             if status != 200:
                 out.errors += 1
                 continue
             out.total_s.append(t1 - t0)
             out.first_byte_s.append(first_byte - t0)
-            out.in_window += t1 <= window.end
     finally:
         writer.close()
 
 
 async def run(
-    url: str, path: str, body: bytes, *, concurrency: int, duration_s: float, warmup_s: float
+    url: str,
+    path: str,
+    body: bytes,
+    *,
+    concurrency: int,
+    duration_s: float,
+    warmup_s: float,
+    headers: dict[str, str] | None = None,
 ) -> Samples:
     """Drive `concurrency` keep-alive connections; samples cover the measured window only."""
     window = _Window(concurrency, warmup_s, duration_s)
     out = Samples()
-    await asyncio.gather(*(_worker(url, path, body, window, out) for _ in range(concurrency)))
+    extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+    await asyncio.gather(*(_worker(url, path, body, window, out, extra) for _ in range(concurrency)))
     out.elapsed_s = duration_s
     return out
 

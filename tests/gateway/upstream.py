@@ -31,8 +31,9 @@ HOLD_CAP_S = 20.0
 
 
 class State:
-    def __init__(self, replica: str) -> None:
+    def __init__(self, replica: str, chunks: int = 3) -> None:
         self.replica = replica
+        self.chunks = chunks  # stream events when the request does not say
         self.status: int | None = None
         self.requests = 0
         self.holds: dict[str, asyncio.Event] = {}
@@ -149,7 +150,8 @@ def build_app(state: State) -> FastAPI:
         if not body.get("stream"):
             return JSONResponse(_whole(kind, model, text, _usage(body, 1)), headers=headers)
         options = body.get("stream_options") or {}
-        usage = _usage(body, int(test.get("chunks", 3))) if options.get("include_usage") else None
+        test.setdefault("chunks", state.chunks)
+        usage = _usage(body, int(test["chunks"])) if options.get("include_usage") else None
         return StreamingResponse(
             _events(state, kind, model, text, test, usage), media_type="text/event-stream", headers=headers
         )
@@ -229,12 +231,17 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--replica", required=True)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--chunks", type=int, default=3, help="stream events when a request does not say")
     args = parser.parse_args()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", args.port))
     config = uvicorn.Config(
-        build_app(State(args.replica)), log_level="warning", access_log=False, loop="uvloop", http="httptools"
+        build_app(State(args.replica, args.chunks)),
+        log_level="warning",
+        access_log=False,
+        loop="uvloop",
+        http="httptools",
     )
     server = uvicorn.Server(config)
     print(f"PORT {sock.getsockname()[1]}", flush=True)

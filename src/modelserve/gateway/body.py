@@ -6,6 +6,7 @@ Everything except `model` passes through untouched (vendor params, tools, stream
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,11 +39,44 @@ class RequestBody:
         `stream_options.include_usage` turned on. The original bytes when nothing changes."""
         if self.data.get("model") == name and not add_usage:
             return self.raw
+        spliced = _splice(self.raw, self.data.get("model"), name, add_usage)
+        if spliced is not None:
+            return spliced
         data = {**self.data, "model": name}
         if add_usage:
             options = self.data.get("stream_options")
             data["stream_options"] = {**(options if isinstance(options, dict) else {}), "include_usage": True}
         return json.dumps(data, ensure_ascii=False).encode()
+
+
+_MODEL_KEY = b'"model"'
+_COLON = re.compile(rb"\s*:\s*")
+_USAGE_OPTION = b'"stream_options": {"include_usage": true}, '
+
+
+def _splice(raw: bytes, old: object, new: str, add_usage: bool) -> bytes | None:
+    """`raw` with the top-level model value replaced (and the usage option added) by splicing
+    bytes instead of re-encoding the whole body; None when that is not certainly right (the
+    `"model"` token appears more than once, or `stream_options` is already there)."""
+    if not isinstance(old, str):
+        return None
+    at = raw.find(_MODEL_KEY)
+    if at < 0 or raw.find(_MODEL_KEY, at + 1) >= 0:
+        return None
+    colon = _COLON.match(raw, at + len(_MODEL_KEY))
+    if colon is None:
+        return None
+    start = colon.end()
+    encoded = json.dumps(old, ensure_ascii=False).encode()
+    if not raw.startswith(encoded, start):
+        return None
+    head = raw[:start]
+    if add_usage:
+        brace = raw.find(b"{")
+        if b'"stream_options"' in raw or brace < 0 or brace > at:
+            return None
+        head = raw[: brace + 1] + _USAGE_OPTION + raw[brace + 1 : start]
+    return head + json.dumps(new, ensure_ascii=False).encode() + raw[start + len(encoded) :]
 
 
 def parse_body(raw: bytes, *, model_required: bool = True) -> RequestBody:

@@ -117,6 +117,7 @@ class GatewayMetrics:
         )
         self._models: dict[str, ModelMeters] = {}
         self._replicas: dict[tuple[str, str], ReplicaMeters] = {}
+        self._answered: dict[tuple[str, str, int], Any] = {}
 
     def meters(self, model: str) -> ModelMeters:
         m = self._models.get(model)
@@ -146,7 +147,11 @@ class GatewayMetrics:
         self, model: str, replica: str, status: int, started: float, first_byte_at: float, tokens: Tokens
     ) -> None:
         """Record one finished request (`first_byte_at` 0: no body byte was sent)."""
-        self.requests.labels(model, replica, str(status)).inc()
+        key = (model, replica, status)
+        counter = self._answered.get(key)
+        if counter is None:
+            counter = self._answered[key] = self.requests.labels(model, replica, str(status))
+        counter.inc()
         self.meters(model).duration.observe(time.perf_counter() - started)
         if not replica:
             return
