@@ -64,3 +64,11 @@ def test_bad_embedding_input(bert_url: str) -> None:
 def test_chat_on_an_embedding_model_is_rejected(embedder: openai.OpenAI) -> None:
     with pytest.raises(openai.BadRequestError):
         embedder.chat.completions.create(model="tiny-bert", messages=[{"role": "user", "content": "x"}])
+
+
+def test_input_longer_than_the_model_takes_is_refused(embedder: openai.OpenAI) -> None:
+    with pytest.raises(openai.BadRequestError) as e:
+        embedder.embeddings.create(model="tiny-bert", input=["short", "hello world " * 200])
+    assert e.value.body["param"] == "input"  # type: ignore[index]
+    assert "input[1]" in e.value.body["message"]  # type: ignore[index]
+    assert len(embedder.embeddings.create(model="tiny-bert", input="still serving").data) == 1

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 
 from modelserve.builtin.loader import LoadedEmbedder
-from modelserve.errors import Overloaded
+from modelserve.errors import InvalidRequest, ModelServeError, Overloaded
 
 log = logging.getLogger("modelserve.builtin")
 
@@ -94,20 +94,42 @@ class EmbeddingBatcher:
         torch.set_grad_enabled(False)
         with torch.inference_mode():
             while (batch := self._take()) is not None:
-                texts = [t for job in batch for t in job.texts]
-                try:
-                    vectors, counts = self._forward(texts)
-                except Exception as e:
-                    log.exception("embedding forward failed")
-                    for job in batch:
-                        job.loop.call_soon_threadsafe(_resolve, job.future, RuntimeError(type(e).__name__))
-                    continue
-                start = 0
-                for job in batch:
-                    end = start + len(job.texts)
-                    res = EmbeddingResult(vectors[start:end], sum(counts[start:end]))
-                    job.loop.call_soon_threadsafe(_resolve, job.future, res)
-                    start = end
+                batch = [job for job in batch if self._fits(job)]
+                if batch:
+                    self._embed(batch)
+
+    def _fits(self, job: _Job) -> bool:
+        """Refuse a request with an input longer than the model takes (rather than truncating it)."""
+        limit = self.m.max_model_len
+        lengths = [len(ids) for ids in self.m.tokenizer(job.texts)["input_ids"]]
+        for i, n in enumerate(lengths):
+            if n > limit:
+                where = "input" if len(job.texts) == 1 else f"input[{i}]"
+                err = InvalidRequest(
+                    f"{where} has {n} tokens; this model takes at most {limit}",
+                    param="input",
+                    code="context_length_exceeded",
+                )
+                job.loop.call_soon_threadsafe(_resolve, job.future, err)
+                return False
+        return True
+
+    def _embed(self, batch: list[_Job]) -> None:
+        texts = [t for job in batch for t in job.texts]
+        try:
+            vectors, counts = self._forward(texts)
+        except Exception as e:  # fail these requests, keep serving
+            log.exception("embedding forward failed")
+            for job in batch:
+                err = ModelServeError(f"embedding failed: {type(e).__name__}")
+                job.loop.call_soon_threadsafe(_resolve, job.future, err)
+            return
+        start = 0
+        for job in batch:
+            end = start + len(job.texts)
+            res = EmbeddingResult(vectors[start:end], sum(counts[start:end]))
+            job.loop.call_soon_threadsafe(_resolve, job.future, res)
+            start = end
 
     def _forward(self, texts: list[str]) -> tuple[list[list[float]], list[int]]:
         st = self.m.model
