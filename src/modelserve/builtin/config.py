@@ -34,6 +34,7 @@ class EngineConfig:
     max_queue: int = 256
     max_embed_batch: int = 64
     prefill_chunk_tokens: int = 512
+    prefix_cache_mb: int = 256
     log_level: str = "info"
     extra: dict[str, str] = field(default_factory=dict)
     # Sampling defaults for fields a request leaves unset (vLLM's --override-generation-config).
@@ -70,6 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
         type=int,
         default=512,
         help="prompt tokens per prefill forward (chunked prefill)",
+    )
+    p.add_argument(
+        "--prefix-cache-mb", type=int, default=256, help="memory for reusing prompt prefixes' KV (0: off)"
     )
     p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
     p.add_argument("--log-level", default="info")
@@ -123,6 +127,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
         max_queue=max(1, a.max_queue),
         max_embed_batch=max(1, a.max_embed_batch),
         prefill_chunk_tokens=max(1, a.prefill_chunk_tokens),
+        prefix_cache_mb=max(0, a.prefix_cache_mb),
         log_level=a.log_level,
         generation_defaults=dict(a.override_generation_config),
     )

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from modelserve.builtin.prefix_cache import PrefixCache
 from modelserve.builtin.sequence import Seq
 
 
@@ -33,6 +34,34 @@ class PrefillJob:
         self.cache = DynamicCache(config=model_config)
         self.length = length
         self.done = 0
+        self._starts = [length - len(s.prompt_ids) for s in seqs]  # first real column of each row
+
+    def reuse(self, prefixes: PrefixCache) -> None:
+        """Skip the leading columns that every row has either as padding or in the prefix cache."""
+        hits = [prefixes.lookup(s.adapter, s.prompt_ids) for s in self.seqs]
+        c0 = min(start + n for start, (n, _) in zip(self._starts, hits))
+        if c0 <= 0:
+            return
+        rows = len(self.seqs)
+        cache_layers: list[Any] = list(self.cache.layers)
+        for li, layer in enumerate(cache_layers):
+            ref = next(e for _, e in hits if e is not None).layers[li]
+            k = ref[0].new_zeros((rows, ref[0].shape[0], c0, ref[0].shape[-1]))
+            v = ref[1].new_zeros((rows, ref[1].shape[0], c0, ref[1].shape[-1]))
+            for i, (start, (_, entry)) in enumerate(zip(self._starts, hits)):
+                if entry is not None and start < c0:
+                    k[i, :, start:c0] = entry.layers[li][0][:, : c0 - start]
+                    v[i, :, start:c0] = entry.layers[li][1][:, : c0 - start]
+            layer.update(k, v)
+        prefixes.hit_tokens += sum(max(0, c0 - start) for start in self._starts)
+        self.done = c0
+
+    def remember(self, prefixes: PrefixCache) -> None:
+        """Offer every row's prompt keys/values to the prefix cache (after the last chunk)."""
+        cache_layers: list[Any] = list(self.cache.layers)
+        for i, (s, start) in enumerate(zip(self.seqs, self._starts)):
+            layers = [(layer.keys[i, :, start:], layer.values[i, :, start:]) for layer in cache_layers]
+            prefixes.store(s.adapter, s.prompt_ids, layers)
 
     @property
     def finished(self) -> bool:

@@ -45,9 +45,17 @@ async def load(request: Request) -> Any:
     state = _state(request)
     state.require_ready()
     if state.generator is None:
-        return {"running": 0, "waiting": state.embedder.pending, "aborted": 0}
-    running, waiting = state.generator.load
-    return {"running": running, "waiting": waiting, "aborted": state.generator.aborted}
+        return {"running": 0, "waiting": state.embedder.pending, "aborted": 0}  # embeddings
+    gen = state.generator
+    running, waiting = gen.load
+    prefixes = gen.prefixes
+    return {
+        "running": running,
+        "waiting": waiting,
+        "aborted": gen.aborted,
+        "prefix_cache_tokens": prefixes.tokens if prefixes else 0,
+        "prefix_cache_hit_tokens": prefixes.hit_tokens if prefixes else 0,
+    }
 
 
 @router.get("/v1/models")

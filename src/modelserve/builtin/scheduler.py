@@ -22,6 +22,7 @@ from modelserve.builtin.kvbatch import BatchKV
 from modelserve.builtin.loader import LoadedGenerator
 from modelserve.builtin.params import SamplingParams, StepOutput
 from modelserve.builtin.prefill import PrefillJob
+from modelserve.builtin.prefix_cache import PrefixCache
 from modelserve.builtin.sequence import Seq, advance
 from modelserve.errors import Overloaded
 
@@ -30,9 +31,31 @@ log = logging.getLogger("modelserve.builtin")
 PREFILL_GROUP_TOKENS = 8192  # padded prompt tokens admitted into one prefill group
 
 
+def _prefix_cache(m: LoadedGenerator, megabytes: int) -> PrefixCache | None:
+    """A prefix cache holding about `megabytes` of keys/values, or None when off or unsupported."""
+    from transformers import DynamicCache
+    from transformers.cache_utils import DynamicLayer
+
+    cfg = m.model.config
+    layers = DynamicCache(config=cfg).layers
+    if megabytes <= 0 or not layers or any(type(layer) is not DynamicLayer for layer in layers):
+        return None  # sliding-window layers keep only part of the prompt: nothing to reuse
+    heads = getattr(cfg, "num_attention_heads", 1)
+    kv_heads = getattr(cfg, "num_key_value_heads", None) or heads
+    head_dim = getattr(cfg, "head_dim", None) or cfg.hidden_size // heads
+    elem = torch.finfo(m.model.dtype).bits // 8
+    per_token = 2 * len(layers) * kv_heads * head_dim * elem
+    return PrefixCache(max(1, megabytes * 2**20 // per_token))
+
+
 class GenerationScheduler:
     def __init__(
-        self, loaded: LoadedGenerator, max_num_seqs: int, max_queue: int, prefill_chunk_tokens: int = 512
+        self,
+        loaded: LoadedGenerator,
+        max_num_seqs: int,
+        max_queue: int,
+        prefill_chunk_tokens: int = 512,
+        prefix_cache_mb: int = 256,
     ) -> None:
         self.m = loaded
         self.prefill_chunk_tokens = prefill_chunk_tokens
@@ -41,6 +64,7 @@ class GenerationScheduler:
         self._waiting: deque[Seq] = deque()
         self._running: list[Seq] = []
         self._prefill: PrefillJob | None = None
+        self.prefixes = _prefix_cache(loaded, prefix_cache_mb)
         self._kv = BatchKV()
         self._cond = threading.Condition()
         self._stopping = False
@@ -122,6 +146,8 @@ class GenerationScheduler:
                 new.append(self._waiting.popleft())
         if new:
             self._prefill = PrefillJob(new, self._pad_id, self.m.device, self.m.model.config)
+            if self.prefixes is not None:
+                self._prefill.reuse(self.prefixes)
         return True
 
     def _iteration(self) -> None:
@@ -140,6 +166,8 @@ class GenerationScheduler:
             last = job.step(self._forward, self.prefill_chunk_tokens)
             if last is not None:
                 self._prefill = None
+                if self.prefixes is not None:
+                    job.remember(self.prefixes)
                 self._kv.join(job.cache, job.mask)
                 self._running.extend(job.seqs)
                 self.peak_running = max(self.peak_running, len(self._running))

@@ -66,7 +66,11 @@ class EngineState:
 
             gen = loader.load_generator(self.cfg, src)
             self.generator = GenerationScheduler(
-                gen, self.cfg.max_num_seqs, self.cfg.max_queue, self.cfg.prefill_chunk_tokens
+                gen,
+                self.cfg.max_num_seqs,
+                self.cfg.max_queue,
+                self.cfg.prefill_chunk_tokens,
+                self.cfg.prefix_cache_mb,
             )
             self.generator.start()
             self.tokenizer, self.max_model_len, self.adapters = gen.tokenizer, gen.max_model_len, gen.adapters
