@@ -172,3 +172,12 @@ def test_a_client_leaving_while_held_is_released(hgw: GatewayServer) -> None:
         assert next(r.iter_lines()) == ": keep-alive"
         assert hgw.gateway.room.held == 1
     _until(lambda: hgw.gateway.room.held == 0 and hgw.gateway.inflight_by_run() == {"runa": 0})
+
+
+def test_a_run_leaving_the_table_ends_its_held_requests_with_404(hgw: GatewayServer) -> None:
+    hgw.set_models([served("runa", [])])
+    future = POOL.submit(_post, hgw.url, BODY)
+    _until(lambda: hgw.gateway.room.held == 1)
+    hgw.set_models([])  # the run was stopped or deleted meanwhile
+    r = future.result(timeout=15)
+    assert (r.status_code, r.json()["error"]["code"]) == (404, "model_not_found")

@@ -129,3 +129,18 @@ def test_adapter_filter(adapters: frozenset[str] | None, adapter: str | None, se
     ep = Endpoint("run-0", "http://127.0.0.1:1", adapters=adapters)
     assert ep.serves(adapter) is serves
     assert ep == Endpoint("run-0", "http://127.0.0.1:1")  # the set is not part of identity
+
+
+def test_reply_placeholders_give_way_to_the_real_reply_blocks() -> None:
+    balancer = PrefixCache(block_chars=64, cache_blocks=10_000)
+    first = convo(SYSTEM, "q1", "a" * 640, "q2")  # one earlier reply seen: the average grows
+    ep = balancer.pick(EPS, {}, first)
+    size = len(balancer.estimate(ep))
+    assert size > len(balancer.blocks(first))  # prompt blocks plus placeholders for the reply
+    follow_up = convo(SYSTEM, "q1", "a" * 640, "q2", "b" * 640, "q3")
+    assert balancer.pick(EPS, {}, follow_up) == ep
+    # The placeholders of the first request were replaced, not kept beside the real blocks.
+    grown = len(balancer.estimate(ep)) - size
+    assert grown <= len(balancer.blocks(follow_up)) - len(balancer.blocks(first)) + round(
+        balancer._reply_chars / 64
+    )

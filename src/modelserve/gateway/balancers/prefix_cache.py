@@ -47,6 +47,7 @@ class PrefixCache:
         # the replies seen so far (a moving average), so the estimate evicts about when the cache
         # does. When the conversation comes back to that replica its real blocks replace them.
         self._reply_chars = 0.0
+        self._replies = 0
         self._placeholders = itertools.count(-1, -1)  # negative: never a block hash
         self._pending: OrderedDict[tuple[Endpoint, int], list[int]] = OrderedDict()
 
@@ -116,7 +117,9 @@ class PrefixCache:
         for m in reversed(messages):
             if isinstance(m, dict) and m.get("role") == "assistant":
                 size = len(text_of(m.get("content")))
-                self._reply_chars += REPLY_AVERAGE_WEIGHT * (size - self._reply_chars)
+                self._replies += 1  # a plain mean over the first replies, then a moving average
+                weight = max(REPLY_AVERAGE_WEIGHT, 1 / self._replies)
+                self._reply_chars += weight * (size - self._reply_chars)
                 return
 
     def _longest(
