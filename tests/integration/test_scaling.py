@@ -122,6 +122,9 @@ def test_prefix_affinity_visible_in_replica_header(fast_server: ServerProcess, t
         for i in range(1, turns):
             messages += [{"role": "assistant", "content": f"reply {i}"}, {"role": "user", "content": f"more {i}"}]
         raw = client.chat.completions.with_raw_response.create(model=model, messages=messages, max_tokens=2)
+        # A user's think time: the gateway counts a request in flight until its last byte is sent,
+        # and bounded-load hashing rightly moves a request off a replica that still looks busy.
+        time.sleep(0.2)
         return raw.headers["x-modelserve-replica"]
 
     by_conversation = {f"conversation {i}: " + "x" * 120: set() for i in range(8)}
