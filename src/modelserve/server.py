@@ -12,7 +12,8 @@ import logging
 from collections.abc import AsyncIterator
 from typing import Any
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from modelserve.api import build_api_router, install_error_handlers
 from modelserve.api.keys import build_keys_router
@@ -137,6 +138,12 @@ def build_app(settings: Settings) -> FastAPI:
         resolve=routing_resolver(lambda: gateway.table),
     )
     _mount_console(app, settings)
+
+    @app.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus metrics of the gateway (requests, in flight, TTFT, tokens, retries, holds)."""
+        body = generate_latest(gateway.metrics_registry)
+        return Response(body, media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> dict[str, str]:

@@ -120,3 +120,13 @@ def test_max_tokens_negative_is_rejected_naming_the_field(served) -> None:  # ty
         )
     assert info.value.status_code == 400
     assert info.value.body["param"] == "max_tokens"  # type: ignore[index]
+
+
+def test_prometheus_metrics_count_gateway_requests(served, server: ServerProcess) -> None:  # type: ignore[no-untyped-def]
+    client = openai.OpenAI(base_url=served.status.openai["baseUrl"], api_key="x")
+    client.chat.completions.create(
+        model=served.status.openai["model"], messages=[{"role": "user", "content": "hi"}], max_tokens=2
+    )
+    text = httpx.get(f"{server.url}/metrics").text
+    lines = [ln for ln in text.splitlines() if ln.startswith("modelserve_gateway_requests_total{")]
+    assert any(served.status.openai["model"] in ln and 'status="200"' in ln for ln in lines), lines
