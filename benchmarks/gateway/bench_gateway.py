@@ -38,6 +38,8 @@ from pathlib import Path
 import httpx
 import psutil
 
+from modelserve.gateway.clients import CLIENTS
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from loadgen import Samples, percentile, run
 
@@ -229,13 +231,13 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--slow-duration", type=float, default=30.0, help="window for LiteLLM above 1 client")
-    parser.add_argument("--clients", default="aiohttp", help="gateway upstream client libraries to compare")
+    parser.add_argument("--clients", default="aiohttp", help="gateway upstream clients to compare")
     parser.add_argument("--workers", type=int, default=1, help="gateway processes (SO_REUSEPORT)")
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--max-connections", type=int, default=1024, help="gateway upstream pool size")
     parser.add_argument("--litellm", type=Path, default=LITELLM, help="the litellm binary ('' to skip)")
     args = parser.parse_args()
-    clients = [c for c in args.clients.split(",") if c and _installed(c)]
+    clients = [c for c in args.clients.split(",") if c in CLIENTS]
     levels = [int(c) for c in args.concurrency.split(",")]
     py = sys.executable
     rows: list[str] = []
