@@ -41,6 +41,8 @@ def _serve(srv: ServerProcess, tiny_llama: Path, name: str, scaling: dict):  # t
     fn = project.new_function(name, kind="kubeai-text", url=str(tiny_llama), model_name=name)
     run = fn.run("serve", wait=True, timeout=180, scaling=scaling)
     assert run.status.state == "RUNNING", run.status.message
+    # RUNNING means one replica is ready; tests that compare replicas want all of them in the table.
+    wait_until(lambda: run.refresh().status.replicas.get("ready") == scaling["replicas"], timeout=180)
     return run
 
 
