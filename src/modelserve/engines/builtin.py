@@ -16,7 +16,8 @@ from modelserve.settings import Settings
 # Flags of `python -m modelserve.builtin` a user may set (the others are fixed by the plan).
 USER_FLAGS = frozenset({
     "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--max-queue", "--max-embed-batch",
-    "--log-level", "--gguf-file", "--override-generation-config",
+    "--log-level", "--gguf-file", "--override-generation-config", "--prefix-cache-mb",
+    "--prefill-chunk-tokens",
 })
 
 
