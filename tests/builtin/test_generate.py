@@ -205,3 +205,14 @@ def test_top_k_one_is_greedy(llm: openai.OpenAI) -> None:
         extra_body={"top_k": 1},  # type: ignore[arg-type]
     )
     assert topk.choices[0].message.content == greedy.choices[0].message.content
+
+
+def test_shared_system_prompt_reuses_cached_prefix(llm: openai.OpenAI, llama_url: str) -> None:
+    system = {"role": "system", "content": "You are a terse assistant for Kubernetes deployments and pods."}
+    before = httpx.get(f"{llama_url}/load").json()["prefix_cache_hit_tokens"]
+    for question in ("Hello world!", "How are you today?"):
+        msgs = [system, {"role": "user", "content": question}]
+        r = llm.chat.completions.create(model="tiny-llama", messages=msgs, max_tokens=4, temperature=0)  # type: ignore[arg-type]
+        assert r.choices[0].finish_reason in ("stop", "length")
+    after = httpx.get(f"{llama_url}/load").json()["prefix_cache_hit_tokens"]
+    assert after - before >= 10  # the second request skipped at least the system prompt's tokens
