@@ -3,8 +3,10 @@ cached under --cache-dir that the next start loads instead of dequantizing again
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
+import httpx
 import openai
 import pytest
 
@@ -19,6 +21,17 @@ def _greedy(base_url: str, model: str) -> str:
     return r.choices[0].message.content or ""
 
 
+def _first_health_answer(base_url: str, timeout: float = 60) -> tuple[int, dict]:  # type: ignore[type-arg]
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            r = httpx.get(f"{base_url}/health", timeout=5)
+            return r.status_code, r.json()
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise AssertionError("the engine never answered /health")
+
+
 def test_gguf_file_serves_like_the_folder_and_is_cached(
     tiny_models: dict[str, Path], llm: openai.OpenAI, tmp_path: Path
 ) -> None:
@@ -26,8 +39,15 @@ def test_gguf_file_serves_like_the_folder_and_is_cached(
     expected = llm.chat.completions.create(model="tiny-llama", messages=MSGS, max_tokens=12, temperature=0)  # type: ignore[arg-type]
     cache = tmp_path / "cache"
     args = ["--cache-dir", str(cache), "--max-model-len", "256"]
-    with BuiltinEngineProcess(gguf, "tiny-gguf", args, log_path=tmp_path / "first.log") as first:
+    first = BuiltinEngineProcess(gguf, "tiny-gguf", args, log_path=tmp_path / "first.log").start()
+    try:
+        # the server answers at once; /health says 503 (OpenAI envelope) until the model is loaded
+        status, body = _first_health_answer(first.base_url)
+        assert status == 503 and body["error"]["type"] == "service_unavailable"
+        first.wait_ready()
         assert _greedy(first.base_url, "tiny-gguf") == expected.choices[0].message.content
+    finally:
+        first.stop()
     cached = [p for p in cache.iterdir() if (p / "config.json").is_file()]
     assert len(cached) == 1, list(cache.iterdir())
     with BuiltinEngineProcess(gguf, "tiny-gguf", args, log_path=tmp_path / "second.log") as second:
