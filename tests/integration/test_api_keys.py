@@ -46,8 +46,11 @@ def test_keys_guard_openai_routes_and_count_usage(keyed_server: ServerProcess, t
             model=model, messages=messages, max_tokens=2
         )
     client = openai.OpenAI(base_url=base, api_key=allowed["key"], max_retries=0)
-    reply = client.chat.completions.create(model=model, messages=messages, max_tokens=3)
-    stream = client.chat.completions.create(model=model, messages=messages, max_tokens=4, stream=True)
+    exact = {"ignore_eos": True}  # exactly max_tokens tokens, so the expected usage is known
+    reply = client.chat.completions.create(model=model, messages=messages, max_tokens=3, extra_body=exact)
+    stream = client.chat.completions.create(
+        model=model, messages=messages, max_tokens=4, stream=True, extra_body=exact
+    )
     chunks = list(stream)
     assert all(c.usage is None for c in chunks)  # usage asked upstream for accounting, hidden from the client
     assert reply.usage is not None and reply.usage.completion_tokens == 3
