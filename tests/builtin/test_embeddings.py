@@ -72,3 +72,10 @@ def test_input_longer_than_the_model_takes_is_refused(embedder: openai.OpenAI) -
     assert e.value.body["param"] == "input"  # type: ignore[index]
     assert "input[1]" in e.value.body["message"]  # type: ignore[index]
     assert len(embedder.embeddings.create(model="tiny-bert", input="still serving").data) == 1
+
+
+def test_token_id_inputs_and_tokenize_route(embedder: openai.OpenAI, bert_url: str) -> None:
+    ids = httpx.post(f"{bert_url}/tokenize", json={"prompt": "hello world", "add_special_tokens": False}).json()
+    by_ids = embedder.embeddings.create(model="tiny-bert", input=[ids["tokens"]])
+    by_text = embedder.embeddings.create(model="tiny-bert", input="hello world")
+    assert by_ids.data[0].embedding == pytest.approx(by_text.data[0].embedding, abs=1e-5)

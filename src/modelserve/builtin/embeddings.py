@@ -29,7 +29,7 @@ class EmbeddingResult:
 
 @dataclass
 class _Job:
-    texts: list[str]
+    texts: list[str | list[int]]  # token-id inputs become text on the worker thread (see _fits)
     future: asyncio.Future[EmbeddingResult]
     loop: asyncio.AbstractEventLoop
 
@@ -51,6 +51,7 @@ class EmbeddingBatcher:
         self._jobs: deque[_Job] = deque()
         self._cond = threading.Condition()
         self._stopping = False
+        self.tokenizer_lock = threading.Lock()  # held whenever the tokenizer is used
         self._thread = threading.Thread(target=self._run, name="modelserve-embed", daemon=True)
 
     def start(self) -> None:
@@ -66,8 +67,11 @@ class EmbeddingBatcher:
     def pending(self) -> int:
         return len(self._jobs)
 
-    async def embed(self, texts: list[str]) -> EmbeddingResult:
-        """Embed `texts` (normalized as the model's modules say); raises Overloaded when the queue is full."""
+    async def embed(self, texts: list[str | list[int]]) -> EmbeddingResult:
+        """Embed `texts` (strings or token ids), normalized as the model's modules say.
+
+        Raises Overloaded when the queue is full, InvalidRequest for an input longer than the model takes.
+        """
         loop = asyncio.get_running_loop()
         job = _Job(texts, loop.create_future(), loop)
         with self._cond:
@@ -100,8 +104,14 @@ class EmbeddingBatcher:
 
     def _fits(self, job: _Job) -> bool:
         """Refuse a request with an input longer than the model takes (rather than truncating it)."""
+        # The tokenizer is used only on this thread: its truncation settings are mutable state.
+        tok = self.m.tokenizer
+        with self.tokenizer_lock:
+            job.texts = [
+                t if isinstance(t, str) else tok.decode(t, skip_special_tokens=True) for t in job.texts
+            ]
+            lengths = [len(ids) for ids in tok(job.texts)["input_ids"]]
         limit = self.m.max_model_len
-        lengths = [len(ids) for ids in self.m.tokenizer(job.texts)["input_ids"]]
         for i, n in enumerate(lengths):
             if n > limit:
                 where = "input" if len(job.texts) == 1 else f"input[{i}]"
@@ -115,7 +125,7 @@ class EmbeddingBatcher:
         return True
 
     def _embed(self, batch: list[_Job]) -> None:
-        texts = [t for job in batch for t in job.texts]
+        texts = [str(t) for job in batch for t in job.texts]
         try:
             vectors, counts = self._forward(texts)
         except Exception as e:  # fail these requests, keep serving
@@ -133,7 +143,8 @@ class EmbeddingBatcher:
 
     def _forward(self, texts: list[str]) -> tuple[list[list[float]], list[int]]:
         st = self.m.model
-        features = st.tokenize(texts)
+        with self.tokenizer_lock:
+            features = st.tokenize(texts)
         counts = features["attention_mask"].sum(dim=1).tolist()
         features = {k: v.to(self.m.device) if hasattr(v, "to") else v for k, v in features.items()}
         emb = st.forward(features)["sentence_embedding"]

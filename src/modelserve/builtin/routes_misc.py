@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import math
 import struct
 from typing import Any
@@ -97,9 +98,7 @@ async def embeddings(request: Request) -> Any:
     dim = state.embedder.m.dimensions
     if req.dimensions is not None and req.dimensions > dim:
         raise InvalidRequest(f"dimensions must be at most {dim} for this model", param="dimensions")
-    tok = state.tokenizer
-    texts = [x if isinstance(x, str) else tok.decode(x, skip_special_tokens=True) for x in req.inputs()]
-    result = await state.embedder.embed(texts)
+    result = await state.embedder.embed(req.inputs())
     data = [
         EmbeddingData(index=i, embedding=_encode(_fit_dimensions(v, req.dimensions), req.encoding_format))
         for i, v in enumerate(result.vectors)
@@ -108,7 +107,22 @@ async def embeddings(request: Request) -> Any:
     return JSONResponse(EmbeddingResponse(data=data, model=req.model, usage=usage).model_dump(mode="json"))
 
 
+def _tokenizer_guard(state: EngineState) -> Any:
+    """The embedding worker changes the tokenizer's truncation settings; share its lock with it."""
+    return state.embedder.tokenizer_lock if state.embedder is not None else contextlib.nullcontext()
+
+
 def _tokenize(state: EngineState, req: TokenizeRequest) -> list[int]:
+    with _tokenizer_guard(state):
+        return _tokenize_unguarded(state, req)
+
+
+def _detokenize(state: EngineState, tokens: list[int]) -> str:
+    with _tokenizer_guard(state):
+        return str(state.tokenizer.decode(tokens))
+
+
+def _tokenize_unguarded(state: EngineState, req: TokenizeRequest) -> list[int]:
     tok = state.tokenizer
     if req.messages is not None:
         from modelserve.builtin.prompts import chat_prompt_ids
@@ -141,4 +155,4 @@ async def detokenize(request: Request) -> Any:
     state.resolve_model(req.model)
     if any(t < 0 or t >= len(state.tokenizer) for t in req.tokens):
         raise InvalidRequest("tokens contains ids outside the vocabulary", param="tokens")
-    return {"prompt": state.tokenizer.decode(req.tokens)}
+    return {"prompt": await asyncio.to_thread(_detokenize, state, req.tokens)}
