@@ -7,7 +7,6 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -67,8 +66,3 @@ def create_app(cfg: EngineConfig, state: EngineState | None = None) -> FastAPI:
     app.include_router(misc_router)
     app.include_router(generate_router)
     return app
-
-
-def engine_of(app: Any) -> EngineState:
-    state: EngineState = app.state.engine
-    return state

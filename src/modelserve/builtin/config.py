@@ -36,7 +36,6 @@ class EngineConfig:
     prefill_chunk_tokens: int = 512
     prefix_cache_mb: int = 256
     log_level: str = "info"
-    extra: dict[str, str] = field(default_factory=dict)
     # Sampling defaults for fields a request leaves unset (vLLM's --override-generation-config).
     generation_defaults: dict[str, Any] = field(default_factory=dict)
 
