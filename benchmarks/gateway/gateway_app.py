@@ -21,9 +21,10 @@ from fastapi import FastAPI
 
 from modelserve.gateway import Endpoint, Gateway, ServedModel
 from modelserve.gateway.clients import ClientLimits
+from modelserve.gateway.front import GatewayFront
 
 
-def build_app(backends: list[str], client: str, max_connections: int = 1024) -> FastAPI:
+def build_app(backends: list[str], client: str, max_connections: int = 1024) -> GatewayFront:
     model = ServedModel(
         run_id="bench",
         project="bench",
@@ -48,9 +49,7 @@ def build_app(backends: list[str], client: str, max_connections: int = 1024) -> 
         finally:
             await gateway.stop()
 
-    app = FastAPI(lifespan=lifespan)
-    app.include_router(gateway.router)
-    return app
+    return GatewayFront(FastAPI(lifespan=lifespan), gateway.asgi)
 
 
 def _run(main: Coroutine[Any, Any, None]) -> None:

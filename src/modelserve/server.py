@@ -26,6 +26,7 @@ from modelserve.control.reconciler import Reconciler
 from modelserve.control.scale_loop import ScaleLoop
 from modelserve.executors.local import LocalExecutor
 from modelserve.gateway import Gateway
+from modelserve.gateway.front import GatewayFront
 from modelserve.gateway.table import Endpoint, ServedModel
 from modelserve.settings import Settings
 from modelserve.store import SqlStore
@@ -73,7 +74,7 @@ def routing_source(store: Any) -> Any:
     return source
 
 
-def build_app(settings: Settings) -> FastAPI:
+def build_app(settings: Settings) -> GatewayFront:
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = SqlStore(settings.resolved_database_url)
     store.migrate()
@@ -132,11 +133,6 @@ def build_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(build_api_router(settings, store, reconciler.poke))
     app.include_router(build_keys_router(store, on_change=key_auth.invalidate))
-    app.include_router(gateway.router)
-    app.add_middleware(
-        ApiKeyMiddleware, auth=key_auth, enabled=settings.require_api_key,
-        resolve=routing_resolver(lambda: gateway.table),
-    )
     _mount_console(app, settings)
 
     @app.get("/metrics", include_in_schema=False)
@@ -153,7 +149,11 @@ def build_app(settings: Settings) -> FastAPI:
     app.state.gateway = gateway
     app.state.reconciler = reconciler
     app.state.scale_loop = scale_loop
-    return app
+    guarded = ApiKeyMiddleware(
+        gateway.asgi, auth=key_auth, enabled=settings.require_api_key,
+        resolve=routing_resolver(lambda: gateway.table),
+    )
+    return GatewayFront(app, guarded)
 
 
 def _mount_console(app: FastAPI, settings: Settings) -> None:

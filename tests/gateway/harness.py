@@ -22,6 +22,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from modelserve.gateway import Gateway, ServedModel
+from modelserve.gateway.front import GatewayFront
 
 UPSTREAM_PY = Path(__file__).with_name("upstream.py")
 T = TypeVar("T")
@@ -114,7 +115,7 @@ class _KeyIdFromHeader:
 
 
 class GatewayServer:
-    """A FastAPI app with the gateway router, served by uvicorn on a free port in a thread.
+    """The gateway in front of a FastAPI app (as in the server), served by uvicorn on a free port in a thread.
 
     The table comes from `models` (set with `set_models`); `fail_source` makes the source raise.
     """
@@ -137,9 +138,7 @@ class GatewayServer:
             finally:
                 await gateway.stop()
 
-        app = FastAPI(lifespan=lifespan)
-        app.include_router(gateway.router)
-        app.add_middleware(_KeyIdFromHeader)
+        app = GatewayFront(FastAPI(lifespan=lifespan), _KeyIdFromHeader(gateway.asgi))
         self._sock = socket.socket()
         self._sock.bind(("127.0.0.1", 0))
         self.url = f"http://127.0.0.1:{self._sock.getsockname()[1]}"

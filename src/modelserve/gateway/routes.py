@@ -1,5 +1,6 @@
 """The gateway's HTTP surface: OpenAI routes under /openai/v1 and /v1, per-run channels under
-/runs/{run_id}/v1, as pure ASGI endpoints on a FastAPI APIRouter (no body validation, never 422).
+/runs/{run_id}/v1, as one pure ASGI app (no body validation, never 422) that `GatewayFront` puts
+in front of the server's other routes.
 
 Only the paths in `INFERENCE_PATHS` reach an engine: exposing every engine path would let
 clients call engine admin routes (e.g. vLLM's /v1/load_lora_adapter).
@@ -10,8 +11,6 @@ from __future__ import annotations
 from typing import Any, Protocol
 from urllib.parse import parse_qs
 
-from fastapi import APIRouter
-from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from modelserve import errors
@@ -43,7 +42,6 @@ FORM_PATHS: dict[str, str] = {
 # Paths whose streams can carry a usage chunk (`stream_options.include_usage`).
 USAGE_STREAM_PATHS = frozenset({"/v1/chat/completions", "/v1/completions"})
 KEY_ID_STATE = "modelserve.key_id"
-PREFIXES = ("/openai/v1", "/v1", "/runs/{run_id}/v1")
 
 
 class GatewayCore(Protocol):
@@ -183,8 +181,7 @@ class _MethodNotAllowed(errors.InvalidRequest):
 class _Prefix:
     """Everything under one prefix, dispatched by a dict lookup on the rest of the path.
 
-    One route per prefix keeps the router's regex matching off the hot path. Unknown paths answer
-    a 404 envelope, known paths with the wrong method a 405 envelope.
+    Unknown paths answer a 404 envelope, known paths with the wrong method a 405 envelope.
     """
 
     def __init__(self, core: GatewayCore, per_run: bool) -> None:
@@ -219,18 +216,44 @@ class _Prefix:
         return errors.NotFound(f"Unknown endpoint: {method} {path}", code="unknown_endpoint")
 
 
-def build_router(core: GatewayCore) -> APIRouter:
-    """Every gateway route. Include it in the server's app; it is stateless apart from `core`."""
-    router = APIRouter()
-    for prefix in PREFIXES:
-        # A class instance endpoint makes a pure ASGI route: no request parsing, no validation.
-        endpoint = _Prefix(core, per_run="{run_id}" in prefix)
-        router.routes.append(
-            Route(
-                f"{prefix}/{{rest:path}}",
-                endpoint=endpoint,
-                methods=["GET", "POST", "PUT", "PATCH", "DELETE"],
-                include_in_schema=False,
-            )
-        )
-    return router
+def split_gateway_path(path: str) -> tuple[str | None, str] | None:
+    """`(run_id or None, rest)` for a path under one of the gateway's prefixes, else None.
+
+    `/openai/v1/chat/completions` → `(None, "chat/completions")`;
+    `/runs/abc/v1/models` → `("abc", "models")`. Plain string tests: this runs on every request.
+    """
+    if path.startswith("/v1/"):
+        return None, path[4:]
+    if path.startswith("/openai/v1/"):
+        return None, path[11:]
+    if path.startswith("/runs/"):
+        run_id, sep, tail = path[6:].partition("/")
+        if sep and run_id and tail.startswith("v1/"):
+            return run_id, tail[3:]
+    return None
+
+
+class GatewayApp:
+    """Every gateway route as one pure ASGI app (no router, no middleware stack in between).
+
+    Paths outside the gateway's prefixes answer the 404 envelope; `GatewayFront` sends only
+    gateway paths here.
+    """
+
+    def __init__(self, core: GatewayCore) -> None:
+        self._plain = _Prefix(core, per_run=False)
+        self._per_run = _Prefix(core, per_run=True)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        split = split_gateway_path(scope["path"])
+        if split is None:
+            method, path = scope.get("method", "GET"), scope["path"]
+            await send_error(send, errors.NotFound(f"Unknown endpoint: {method} {path}", code="unknown_endpoint"))
+            return
+        run_id, rest = split
+        if run_id is None:
+            scope["path_params"] = {"rest": rest}
+            await self._plain(scope, receive, send)
+        else:
+            scope["path_params"] = {"rest": rest, "run_id": run_id}
+            await self._per_run(scope, receive, send)

@@ -25,7 +25,7 @@ from modelserve.gateway.hold import OnDemand, WaitingRoom
 from modelserve.gateway.inflight import InFlight
 from modelserve.gateway.metrics import GatewayMetrics
 from modelserve.gateway.proxy import Exchange, Proxy, ProxyPolicy
-from modelserve.gateway.routes import build_router
+from modelserve.gateway.routes import GatewayApp
 from modelserve.gateway.table import RoutingTable, ServedModel
 from modelserve.gateway.usage import UsageSink
 
@@ -85,7 +85,7 @@ class Gateway:
             ProxyPolicy(hold_timeout_s=hold_timeout_s, keepalive_s=keepalive_s),
             usage_sink,
         )
-        self.router = build_router(self)
+        self.asgi = GatewayApp(self)  # every gateway route; see gateway.front.GatewayFront
 
     @property
     def metrics_registry(self) -> CollectorRegistry:
