@@ -22,7 +22,7 @@ BUILTIN_CASES: list[tuple[str, str, dict[str, Any], str, list[str]]] = [
     ("vllmserve-text-half", "vllmserve-text", {"url": "hf://o/m", "model_name": "t", "dtype": "HALF"}, "generate",
      ["--dtype", "float16"]),
     ("vllmserve-speech", "vllmserve-speech", {"url": "hf://o/w", "model_name": "t"}, "auto", []),
-    ("vllmserve-pooling", "vllmserve-pooling", {"url": "hf://o/e", "model_name": "t"}, "embed", []),
+    ("vllmserve-pooling", "vllmserve-pooling", {"url": "hf://o/e", "model_name": "t"}, "pooling", []),
     ("huggingfaceserve-embedding", "huggingfaceserve",
      {"path": "hf://o/e", "model_name": "t", "huggingface_task": "TEXT_EMBEDDING"}, "embed", []),
 ]

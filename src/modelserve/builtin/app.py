@@ -16,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from modelserve.builtin.config import EngineConfig
 from modelserve.builtin.routes_generate import router as generate_router
 from modelserve.builtin.routes_misc import router as misc_router
+from modelserve.builtin.routes_oip import router as oip_router
+from modelserve.builtin.routes_pooling import router as pooling_router
 from modelserve.builtin.state import EngineState
 from modelserve.errors import ModelServeError, error_envelope
 
@@ -65,4 +67,6 @@ def create_app(cfg: EngineConfig, state: EngineState | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(misc_router)
     app.include_router(generate_router)
+    app.include_router(pooling_router)
+    app.include_router(oip_router)
     return app

@@ -57,8 +57,8 @@ class PoolResult:
 class _Job:
     items: list[Item]
     finish: Callable[[list[Any]], Any]
-    param: str  # the request field the items came from, named in a too-long-input error
-    names: list[str] | None  # per-item names for errors (default: param[i])
+    param: str  # the request field the items came from, named in errors
+    names: list[str] | None  # per-item field paths for errors (default: param[i])
     future: asyncio.Future[PoolResult]
     loop: asyncio.AbstractEventLoop
     encoded: list[Any] = field(default_factory=list)
@@ -113,6 +113,8 @@ class PoolingBatcher:
         Raises Overloaded when the queue is full, InvalidRequest (naming `param`) for an input longer
         than the model takes, ModelServeError when the forward pass fails.
         """
+        if names:
+            param = names[0].split("[")[0]
         loop = asyncio.get_running_loop()
         job = _Job(items, finish, param, names, loop.create_future(), loop)
         with self._cond:
@@ -171,7 +173,7 @@ class PoolingBatcher:
                     where = job.param if len(job.items) == 1 else f"{job.param}[{i}]"
                 err = InvalidRequest(
                     f"{where} has {n} tokens; this model takes at most {limit}",
-                    param=job.param,
+                    param=where.split("[")[0],
                     code="context_length_exceeded",
                 )
                 replies.append((job, err))

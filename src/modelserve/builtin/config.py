@@ -12,7 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-TASKS = ("generate", "embed", "auto")
+# pooling: whichever of embed, classify or token_classification the model folder holds (never generate)
+TASKS = ("generate", "embed", "classify", "token_classification", "fill_mask", "pooling",
+         "auto")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -33,6 +35,7 @@ class EngineConfig:
     max_num_seqs: int = 32
     max_queue: int = 256
     max_embed_batch: int = 64
+    return_probabilities: bool = False  # KServe protocols answer class probabilities, not class ids
     prefill_chunk_tokens: int = 512
     prefix_cache_mb: int = 256
     log_level: str = "info"
@@ -75,6 +78,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--prefix-cache-mb", type=int, default=256, help="memory for reusing prompt prefixes' KV (0: off)"
     )
     p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
+    p.add_argument(
+        "--return-probabilities",
+        action="store_true",
+        help="KServe v1/v2 inference answers class probabilities instead of class ids",
+    )
     p.add_argument("--log-level", default="info")
     p.add_argument(
         "--override-generation-config",
@@ -125,6 +133,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
         max_num_seqs=max(1, a.max_num_seqs),
         max_queue=max(1, a.max_queue),
         max_embed_batch=max(1, a.max_embed_batch),
+        return_probabilities=a.return_probabilities,
         prefill_chunk_tokens=max(1, a.prefill_chunk_tokens),
         prefix_cache_mb=max(0, a.prefix_cache_mb),
         log_level=a.log_level,

@@ -64,10 +64,19 @@ def resolve_source(cfg: EngineConfig) -> ModelSource:
 
 def detect_task(src: ModelSource, requested: str) -> str:
     """`generate` or `embed`: sentence-transformers folders and encoder-only models embed."""
+    if requested == "pooling":  # what vLLM's pooling runner serves: a classifier head or embeddings
+        from modelserve.builtin.encoders import pooling_task
+
+        return pooling_task(detect_task(src, "auto"))
     if requested != "auto":
         return requested
     if src.gguf_file:
         return "generate"
+    from modelserve.builtin.encoders import head_task
+
+    head = head_task(src.folder)  # classifier, cross-encoder, token classifier, masked LM
+    if head is not None:
+        return head
     if (src.folder / "modules.json").is_file():
         return "embed"
     cfg_path = src.folder / "config.json"

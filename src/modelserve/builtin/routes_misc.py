@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
+from modelserve.builtin.pooling import require_task
 from modelserve.builtin.state import EngineState
 from modelserve.errors import InvalidRequest
 from modelserve.protocol import (
@@ -46,7 +47,8 @@ async def load(request: Request) -> Any:
     state = _state(request)
     state.require_ready()
     if state.generator is None:
-        return {"running": 0, "waiting": state.embedder.pending, "aborted": 0}  # embeddings
+        waiting = state.pooler.pending if state.pooler is not None else 0
+        return {"running": 0, "waiting": waiting, "aborted": 0}  # pooling
     gen = state.generator
     running, waiting = gen.load
     prefixes = gen.prefixes
@@ -93,8 +95,7 @@ async def embeddings(request: Request) -> Any:
     state.require_ready()
     req = parse_body(EmbeddingRequest, await request.body())
     state.resolve_model(req.model)
-    if state.embedder is None:
-        raise InvalidRequest("this model serves text generation, not embeddings", param="model")
+    require_task(state.task, ("embed",), "/v1/embeddings")
     dim = state.embedder.m.dimensions
     if req.dimensions is not None and req.dimensions > dim:
         raise InvalidRequest(f"dimensions must be at most {dim} for this model", param="dimensions")
@@ -108,8 +109,8 @@ async def embeddings(request: Request) -> Any:
 
 
 def _tokenizer_guard(state: EngineState) -> Any:
-    """The embedding worker changes the tokenizer's truncation settings; share its lock with it."""
-    return state.embedder.tokenizer_lock if state.embedder is not None else contextlib.nullcontext()
+    """The pooling worker changes the tokenizer's truncation settings; share its lock with it."""
+    return state.pooler.tokenizer_lock if state.pooler is not None else contextlib.nullcontext()
 
 
 def _tokenize(state: EngineState, req: TokenizeRequest) -> list[int]:

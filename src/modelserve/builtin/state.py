@@ -26,6 +26,7 @@ class EngineState:
         self.task: str | None = None
         self.generator: Any = None  # GenerationScheduler
         self.embedder: Any = None  # EmbeddingBatcher
+        self.pooler: Any = None  # PoolingBatcher of any pooling task (the embedder, for embed)
         self.tokenizer: Any = None
         self.max_model_len: int | None = None
         self.adapters: tuple[str, ...] = ()
@@ -75,17 +76,20 @@ class EngineState:
             self.generator.start()
             self.tokenizer, self.max_model_len, self.adapters = gen.tokenizer, gen.max_model_len, gen.adapters
         else:
-            from modelserve.builtin.embeddings import EmbeddingBatcher
+            from modelserve.builtin.pooling import start_pooler
 
-            emb = loader.load_embedder(self.cfg, src)
-            self.embedder = EmbeddingBatcher(emb, self.cfg.max_embed_batch, self.cfg.max_queue)
-            self.embedder.start()
-            self.tokenizer, self.max_model_len = emb.tokenizer, emb.max_model_len
+            self.pooler = start_pooler(self.cfg, src, task)
+            if task == "embed":
+                self.embedder = self.pooler  # /v1/embeddings
+            runner = self.pooler.runner
+            self.tokenizer, self.max_model_len = runner.tokenizer, runner.max_model_len
         self.task = task
         self.status = "ready"
         log.info("model %s ready for %s in %.1fs", self.cfg.served_model_name, task, time.monotonic() - t0)
 
     def close(self) -> None:
+        if self.pooler is not None and self.pooler is not self.embedder:
+            self.pooler.close()
         for worker in (self.generator, self.embedder):
             if worker is not None:
                 worker.close()

@@ -16,6 +16,7 @@ from modelserve.settings import Settings
 # Flags of `python -m modelserve.builtin` a user may set (the others are fixed by the plan).
 USER_FLAGS = frozenset({
     "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--max-queue", "--max-embed-batch",
+    "--return-probabilities",
     "--log-level", "--gguf-file", "--override-generation-config", "--prefix-cache-mb",
     "--prefill-chunk-tokens",
 })
@@ -38,11 +39,13 @@ class BuiltinEngine:
             "--served-model-name", plan.served_name,
             "--host", "127.0.0.1",
             "--port", str(port),
-            "--task", plan.task if plan.task in ("generate", "embed") else "auto",
+            "--task", engine_task(plan),
             "--cache-dir", str(settings.models_dir / "builtin-cache"),
         ]
         if plan.dtype and plan.dtype != "auto":
             defaults += ["--dtype", _DTYPES.get(plan.dtype, plan.dtype)]
+        if plan.options.get("return_probabilities"):
+            defaults.append("--return-probabilities")
         if artifact.adapters:
             defaults.append("--lora-modules")
             defaults += [f"{name}={path}" for name, path in artifact.adapters.items()]
@@ -62,6 +65,23 @@ def known_args(args: tuple[str, ...]) -> tuple[str, ...]:
         if keep:
             out.append(tok)
     return tuple(out)
+
+
+# plan.task (a kind's task, or huggingfaceserve's huggingface_task) -> the engine's --task
+_TASKS = {
+    "generate": "generate",
+    "embed": "embed",
+    "sequence_classification": "classify",
+    "token_classification": "token_classification",
+    "fill_mask": "fill_mask",
+}
+
+
+def engine_task(plan: DeploymentPlan) -> str:
+    """The built-in engine's `--task` for a plan ("auto" lets it read the model folder)."""
+    if plan.task == "embed" and "Pooling" in plan.routing_features:
+        return "pooling"  # vllmserve-pooling: embeddings, or a classifier's or cross-encoder's scores
+    return _TASKS.get(plan.task, "auto")
 
 
 _DTYPES = {"float": "float32", "half": "float16"}
