@@ -26,9 +26,9 @@ def ups() -> Iterator[dict[str, Upstream]]:
         up.stop()
 
 
-@pytest.fixture(scope="session", params=["httpx", "aiohttp"])
+@pytest.fixture(scope="session", params=["httpx", "aiohttp", "raw"])
 def gw(request: pytest.FixtureRequest) -> Iterator[GatewayServer]:
-    """The gateway, once per upstream client library (both must behave the same)."""
+    """The gateway, once per upstream client (all must behave the same)."""
     if request.param not in CLIENTS:
         pytest.skip(f"upstream client {request.param!r} is not installed")
     # No holding here (a run without replicas answers 503 at once); tests/gateway/test_hold.py

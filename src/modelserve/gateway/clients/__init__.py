@@ -25,11 +25,20 @@ except ImportError:  # pragma: no cover - depends on the environment
 else:
     CLIENTS["aiohttp"] = AiohttpUpstream
 
+try:  # httptools comes with uvicorn[standard]
+    from modelserve.gateway.clients.raw_client import RawUpstream
+except ImportError:  # pragma: no cover - depends on the environment
+    pass
+else:
+    CLIENTS["raw"] = RawUpstream
+
+_PREFERENCE = ("raw", "aiohttp", "httpx")
+
 
 def default_client() -> str:
-    """aiohttp when installed: on loopback it sustains several times httpx's request rate once
-    dozens of requests are in flight (benchmarks/RESULTS.md, "Gateway overhead"); else httpx."""
-    return "aiohttp" if "aiohttp" in CLIENTS else "httpx"
+    """The cheapest installed client per request (benchmarks/RESULTS.md, "Gateway overhead"):
+    raw (asyncio protocols + httptools), then aiohttp, then httpx."""
+    return next(name for name in _PREFERENCE if name in CLIENTS)
 
 
 def make_client(name: str, limits: ClientLimits) -> UpstreamClient:
