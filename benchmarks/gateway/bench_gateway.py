@@ -2,7 +2,7 @@
 gateway, and through the LiteLLM proxy, in the same run.
 
     .venv/bin/python benchmarks/gateway/bench_gateway.py [--concurrency 1,64,512] [--duration 3]
-        [--clients aiohttp] [--workers 1] [--chunks 8] [--litellm .engines/litellm/bin/litellm]
+        [--clients raw,aiohttp] [--workers 1] [--chunks 8] [--litellm .engines/litellm/bin/litellm]
 
 Starts the backend (tests/gateway/upstream.py), one gateway process per upstream client library
 (`--workers` processes sharing the port with SO_REUSEPORT), and LiteLLM when installed
@@ -231,7 +231,7 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=1.0)
     parser.add_argument("--slow-duration", type=float, default=30.0, help="window for LiteLLM above 1 client")
-    parser.add_argument("--clients", default="aiohttp", help="gateway upstream clients to compare")
+    parser.add_argument("--clients", default="raw,aiohttp", help="gateway upstream clients to compare")
     parser.add_argument("--workers", type=int, default=1, help="gateway processes (SO_REUSEPORT)")
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--max-connections", type=int, default=1024, help="gateway upstream pool size")
