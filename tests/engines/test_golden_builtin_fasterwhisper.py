@@ -67,6 +67,16 @@ def test_fasterwhisper_runs_builtin_transcribe(tmp_path: Path) -> None:
     assert dict(lp.env) == {"PYTHONUNBUFFERED": "1", "HF_HUB_OFFLINE": "1"}
 
 
+def test_fasterwhisper_keeps_only_args_the_builtin_engine_understands(tmp_path: Path) -> None:
+    """Args written for another speech server (or vLLM) must not crash the built-in engine."""
+    args = ["--beam-size", "5", "--max-audio-mb", "10", "--task", "embed", "--dtype", "float32"]
+    lp = launch("fasterwhisper", plan_for("kubeai-speech", {"url": "hf://o/w", "model_name": "a", "args": args}),
+                MODEL, tmp_path)
+    assert list(lp.argv[-4:]) == ["--max-audio-mb", "10", "--dtype", "float32"]
+    assert lp.argv.count("--task") == 1 and lp.argv[lp.argv.index("--task") + 1] == "transcribe"
+    assert "--beam-size" not in lp.argv
+
+
 def test_transcribe_probe_agrees_with_the_builtin_parser() -> None:
     """The probe reads the real `--help`; it must agree with the parser's own task list."""
     from modelserve.builtin.config import TASKS
@@ -91,6 +101,26 @@ def test_fasterwhisper_availability_names_what_is_missing(tmp_path: Path) -> Non
         assert not here.ok and "--task transcribe" in here.detail
     else:
         assert here.ok
+
+
+def test_fasterwhisper_interpreter_without_modelserve_is_named(tmp_path: Path) -> None:
+    """An engine interpreter that has faster_whisper but not modelserve cannot serve it: say so."""
+    import shutil
+
+    from modelserve.engines import ENGINES
+
+    stubs = tmp_path / "stubs" / "faster_whisper"
+    stubs.mkdir(parents=True)
+    (stubs / "__init__.py").write_text("")
+    python = tmp_path / "python"
+    base = shutil.which("python3", path="/usr/bin:/usr/local/bin") or sys.executable
+    python.write_text(f'#!/bin/sh\nPYTHONPATH={stubs.parent} exec {base} -S "$@"\n')
+    python.chmod(0o755)
+    found = ENGINES["fasterwhisper"].available(
+        Settings(data_dir=tmp_path, engines={"fasterwhisper": {"python": str(python)}})
+    )
+    assert not found.ok
+    assert "cannot import modelserve" in found.detail and str(python) in found.detail
 
 
 def test_user_flags_match_the_builtin_parser() -> None:

@@ -14,6 +14,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelserve.builtin.config import EngineConfig
+from modelserve.builtin.routes_audio import router as audio_router
 from modelserve.builtin.routes_generate import router as generate_router
 from modelserve.builtin.routes_misc import router as misc_router
 from modelserve.builtin.routes_oip import router as oip_router
@@ -69,4 +70,5 @@ def create_app(cfg: EngineConfig, state: EngineState | None = None) -> FastAPI:
     app.include_router(generate_router)
     app.include_router(pooling_router)
     app.include_router(oip_router)
+    app.include_router(audio_router)
     return app

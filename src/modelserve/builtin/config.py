@@ -14,7 +14,7 @@ from typing import Any
 
 # pooling: whichever of embed, classify or token_classification the model folder holds (never generate)
 TASKS = ("generate", "embed", "classify", "token_classification", "fill_mask", "pooling",
-         "auto")
+         "transcribe", "auto")
 DTYPES = ("auto", "float32", "bfloat16", "float16")
 DEVICES = ("auto", "cpu", "cuda")
 
@@ -36,6 +36,7 @@ class EngineConfig:
     max_queue: int = 256
     max_embed_batch: int = 64
     return_probabilities: bool = False  # KServe protocols answer class probabilities, not class ids
+    max_audio_mb: float = 25.0  # largest audio upload accepted (OpenAI's limit)
     prefill_chunk_tokens: int = 512
     prefix_cache_mb: int = 256
     log_level: str = "info"
@@ -82,6 +83,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--return-probabilities",
         action="store_true",
         help="KServe v1/v2 inference answers class probabilities instead of class ids",
+    )
+    p.add_argument(
+        "--max-audio-mb", type=float, default=25.0, help="largest audio upload to transcribe, in MB (413 past it)"
     )
     p.add_argument("--log-level", default="info")
     p.add_argument(
@@ -134,6 +138,7 @@ def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
         max_queue=max(1, a.max_queue),
         max_embed_batch=max(1, a.max_embed_batch),
         return_probabilities=a.return_probabilities,
+        max_audio_mb=max(0.001, a.max_audio_mb),
         prefill_chunk_tokens=max(1, a.prefill_chunk_tokens),
         prefix_cache_mb=max(0, a.prefix_cache_mb),
         log_level=a.log_level,

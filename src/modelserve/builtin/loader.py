@@ -63,7 +63,8 @@ def resolve_source(cfg: EngineConfig) -> ModelSource:
 
 
 def detect_task(src: ModelSource, requested: str) -> str:
-    """`generate` or `embed`: sentence-transformers folders and encoder-only models embed."""
+    """`generate`, `embed` or `transcribe`: sentence-transformers folders and encoder-only models
+    embed, Whisper folders transcribe."""
     if requested == "pooling":  # what vLLM's pooling runner serves: a classifier head or embeddings
         from modelserve.builtin.encoders import pooling_task
 
@@ -79,6 +80,10 @@ def detect_task(src: ModelSource, requested: str) -> str:
         return head
     if (src.folder / "modules.json").is_file():
         return "embed"
+    from modelserve.builtin.speech_models import is_speech_folder
+
+    if is_speech_folder(src.folder):  # Whisper, transformers or CTranslate2 (faster-whisper)
+        return "transcribe"
     cfg_path = src.folder / "config.json"
     if not cfg_path.is_file():
         raise LoadError(f"{src.folder} has no config.json; is it a transformers model folder?")

@@ -27,6 +27,7 @@ class EngineState:
         self.generator: Any = None  # GenerationScheduler
         self.embedder: Any = None  # EmbeddingBatcher
         self.pooler: Any = None  # PoolingBatcher of any pooling task (the embedder, for embed)
+        self.speech: Any = None  # SpeechWorker
         self.tokenizer: Any = None
         self.max_model_len: int | None = None
         self.adapters: tuple[str, ...] = ()
@@ -75,6 +76,13 @@ class EngineState:
             )
             self.generator.start()
             self.tokenizer, self.max_model_len, self.adapters = gen.tokenizer, gen.max_model_len, gen.adapters
+        elif task == "transcribe":
+            from modelserve.builtin.speech_models import load_transcriber
+            from modelserve.builtin.speech_worker import SpeechWorker
+
+            transcriber = load_transcriber(src.folder, self.cfg.device, self.cfg.dtype)
+            self.speech = SpeechWorker(transcriber, self.cfg.max_queue)
+            self.speech.start()
         else:
             from modelserve.builtin.pooling import start_pooler
 
@@ -90,7 +98,7 @@ class EngineState:
     def close(self) -> None:
         if self.pooler is not None and self.pooler is not self.embedder:
             self.pooler.close()
-        for worker in (self.generator, self.embedder):
+        for worker in (self.generator, self.embedder, self.speech):
             if worker is not None:
                 worker.close()
 

@@ -18,7 +18,7 @@ USER_FLAGS = frozenset({
     "--max-model-len", "--dtype", "--device", "--max-num-seqs", "--max-queue", "--max-embed-batch",
     "--return-probabilities",
     "--log-level", "--gguf-file", "--override-generation-config", "--prefix-cache-mb",
-    "--prefill-chunk-tokens",
+    "--prefill-chunk-tokens", "--max-audio-mb",
 })
 
 
