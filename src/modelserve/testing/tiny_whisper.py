@@ -18,7 +18,7 @@ from modelserve.testing.tokenizers_build import CORPUS
 SEED = 0
 # Tokens per 30 s window. A random model never ends a window by itself, so it would decode up to
 # Whisper's 448 every time; a short cap keeps a transcription to a fraction of a second.
-MAX_LENGTH = 24
+MAX_LENGTH = 12
 WHISPER_SPECIALS = [
     "<|startoftranscript|>",
     "<|en|>",
