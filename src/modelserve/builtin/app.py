@@ -14,8 +14,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from modelserve.builtin.config import EngineConfig
+from modelserve.builtin.metrics import router as metrics_router
 from modelserve.builtin.routes_audio import router as audio_router
 from modelserve.builtin.routes_generate import router as generate_router
+from modelserve.builtin.routes_lora import router as lora_router
 from modelserve.builtin.routes_misc import router as misc_router
 from modelserve.builtin.routes_oip import router as oip_router
 from modelserve.builtin.routes_pooling import router as pooling_router
@@ -68,6 +70,8 @@ def create_app(cfg: EngineConfig, state: EngineState | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.include_router(misc_router)
     app.include_router(generate_router)
+    app.include_router(lora_router)
+    app.include_router(metrics_router)
     app.include_router(pooling_router)
     app.include_router(oip_router)
     app.include_router(audio_router)

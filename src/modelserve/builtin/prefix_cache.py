@@ -71,6 +71,11 @@ class PrefixCache:
         self._entries[key] = CachedPrefix(key[1], copies)
         self._tokens += n
 
+    def forget(self, adapter: str | None) -> None:
+        """Drop every entry made with `adapter` (its weights were unloaded)."""
+        for key in [k for k in self._entries if k[0] == adapter]:
+            self._remove(key)
+
     def _remove(self, key: Key) -> None:
         entry = self._entries.pop(key)
         self._tokens -= len(entry.ids)

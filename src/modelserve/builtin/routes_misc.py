@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse
 
 from modelserve.builtin.pooling import require_task
+from modelserve.builtin.routes_lora import adapter_root
 from modelserve.builtin.state import EngineState
 from modelserve.errors import InvalidRequest
 from modelserve.protocol import (
@@ -70,7 +71,7 @@ async def models(request: Request) -> Any:
         ModelCard(id=name, created=state.created, root=state.cfg.model, max_model_len=state.max_model_len)
     ]
     for adapter in state.adapters:
-        path = dict(state.cfg.lora_modules)[adapter]
+        path = adapter_root(state, adapter)
         cards.append(ModelCard(id=adapter, created=state.created, root=path, parent=name))
     return ModelList(data=cards).model_dump(mode="json")
 

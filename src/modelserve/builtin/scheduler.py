@@ -5,28 +5,36 @@ run one chunk of the newcomers' prefill (left-padded, together) and, when their 
 merge their cache into the batch; sample, detokenize, emit, and drop finished sequences at once.
 A new request therefore starts prefilling at the next step and decodes with the batch after it.
 The waiting queue is bounded: `submit` raises `Overloaded` (429 + Retry-After) when it is full.
+Work that must not overlap a step (loading or unloading a LoRA adapter) is queued with `call`
+and runs on this thread between two iterations. Metrics are recorded here into `stats`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import logging
 import threading
+import time
 from collections import deque
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import torch
 
+from modelserve.builtin.adapters import Adapter, AdapterSet
 from modelserve.builtin.handles import RequestHandle, deliver
 from modelserve.builtin.kvbatch import BatchKV
 from modelserve.builtin.loader import LoadedGenerator
+from modelserve.builtin.metrics import GenerationStats
 from modelserve.builtin.params import SamplingParams, StepOutput
 from modelserve.builtin.prefill import PrefillJob
 from modelserve.builtin.prefix_cache import PrefixCache
 from modelserve.builtin.sequence import Seq, advance
-from modelserve.errors import Overloaded
+from modelserve.errors import NotReady, Overloaded
 
 log = logging.getLogger("modelserve.builtin")
+T = TypeVar("T")
 
 PREFILL_GROUP_TOKENS = 8192  # padded prompt tokens admitted into one prefill group
 
@@ -70,6 +78,9 @@ class GenerationScheduler:
         self._stopping = False
         self._thread = threading.Thread(target=self._run, name="modelserve-generate", daemon=True)
         self._pad_id = int(loaded.tokenizer.pad_token_id or 0)
+        self._ops: deque[tuple[Callable[[], Any], concurrent.futures.Future[Any]]] = deque()
+        self.adapters = AdapterSet(loaded, {}, self._cond)
+        self.stats = GenerationStats(loaded.max_model_len)
         self.aborted = 0  # sequences dropped because their client went away
         self.peak_running = 0  # the largest batch decoded so far
 
@@ -81,6 +92,10 @@ class GenerationScheduler:
             self._stopping = True
             self._cond.notify_all()
         self._thread.join(timeout=10)
+        with self._cond:
+            for _, fut in self._ops:
+                fut.set_exception(NotReady("the engine is shutting down"))
+            self._ops.clear()
 
     # ------------------------------------------------------------------ event-loop side
     def submit(self, items: list[tuple[list[int], SamplingParams]], adapter: str | None) -> RequestHandle:
@@ -89,8 +104,13 @@ class GenerationScheduler:
         Raises Overloaded when the waiting queue is full.
         """
         handle = RequestHandle(asyncio.get_running_loop(), len(items))
-        seqs = [Seq.create(handle, i, ids, p, adapter, self.m) for i, (ids, p) in enumerate(items)]
+        seqs = [Seq.create(handle, i, ids, p, None, self.m) for i, (ids, p) in enumerate(items)]
         with self._cond:
+            # The adapter's key is taken under the lock that also guards unloading: once queued,
+            # the sequences hold the adapter's weights until they finish.
+            key = self.adapters.key_for(adapter)
+            for s in seqs:
+                s.adapter = key
             if len(self._waiting) + len(seqs) > self.max_queue:
                 self._purge_cancelled_waiting()
             if len(self._waiting) + len(seqs) > self.max_queue:
@@ -104,6 +124,34 @@ class GenerationScheduler:
         self._abort([s for s in self._waiting if s.handle.cancelled])
         self._waiting = deque(s for s in self._waiting if not s.handle.cancelled)
 
+    # ------------------------------------------------------------------ adapters (event-loop side)
+    def call(self, fn: Callable[[], T]) -> asyncio.Future[T]:
+        """Run `fn` on the scheduler thread between two iterations; await the result (or its error)."""
+        fut: concurrent.futures.Future[T] = concurrent.futures.Future()
+        with self._cond:
+            if self._stopping:
+                raise NotReady("the engine is shutting down")
+            self._ops.append((fn, fut))
+            self._cond.notify()
+        return asyncio.wrap_future(fut)
+
+    async def load_adapter(self, name: str, path: str) -> Adapter:
+        """Serve the LoRA adapter in folder `path` as model `name` (see AdapterSet.attach for errors)."""
+        return await self.call(lambda: self.adapters.attach(name, path))
+
+    async def unload_adapter(self, name: str) -> Adapter:
+        """Stop serving adapter `name`; admitted requests finish with it (see AdapterSet.detach)."""
+        return await self.call(lambda: self.adapters.detach(name))
+
+    def adapter_names(self) -> tuple[str, ...]:
+        with self._cond:
+            return tuple(self.adapters.served)
+
+    def adapter_path(self, name: str) -> str | None:
+        with self._cond:
+            adapter = self.adapters.served.get(name)
+        return adapter.path if adapter is not None else None
+
     @property
     def load(self) -> tuple[int, int]:
         """(running, waiting) sequence counts; sequences being prefilled count as running."""
@@ -115,18 +163,52 @@ class GenerationScheduler:
         torch.set_grad_enabled(False)
         with torch.inference_mode():
             while self._admit():
+                self._run_ops()
                 try:
                     self._iteration()
                 except Exception as e:  # fail the batch, keep serving
                     log.exception("generation step failed")
                     self._fail_all(e)
+                if self.adapters.retiring:
+                    self._retire_adapters()
+
+    def _run_ops(self) -> None:
+        """Queued work that must not overlap a step (adapter loads), in arrival order."""
+        while True:
+            with self._cond:
+                if not self._ops:
+                    return
+                fn, fut = self._ops.popleft()
+            if not fut.set_running_or_notify_cancel():
+                continue
+            try:
+                fut.set_result(fn())
+            except BaseException as exc:  # the caller awaits it; the scheduler keeps serving
+                fut.set_exception(exc)
+
+    def _retire_adapters(self) -> None:
+        """Delete unloaded adapters once no admitted sequence uses them (and their cached prefixes)."""
+        with self._cond:
+            in_use = {s.adapter for s in self._waiting}
+        in_use |= {s.adapter for s in self._running}
+        if self._prefill is not None:
+            in_use |= {s.adapter for s in self._prefill.seqs}
+        for key in self.adapters.collect(in_use):
+            if self.prefixes is not None:
+                self.prefixes.forget(key)
 
     def _admit(self) -> bool:
         """Wait for work; start a prefill group from the waiting queue when none is running.
 
         Returns False when the scheduler is stopping."""
         with self._cond:
-            while not self._stopping and not self._running and not self._waiting and self._prefill is None:
+            while (
+                not self._stopping
+                and not self._running
+                and not self._waiting
+                and self._prefill is None
+                and not self._ops
+            ):
                 self._cond.wait()
             if self._stopping:
                 return False
@@ -145,6 +227,7 @@ class GenerationScheduler:
                 longest = longest_if
                 new.append(self._waiting.popleft())
         if new:
+            self.stats.admitted(new, time.monotonic(), self.prefixes is not None)
             self._prefill = PrefillJob(new, self._pad_id, self.m.device, self.m.model.config)
             if self.prefixes is not None:
                 self._prefill.reuse(self.prefixes)
@@ -158,6 +241,7 @@ class GenerationScheduler:
         if self._running:
             logits = self._decode_step()
             advance(self._running, logits, self.m, outputs)
+            self.stats.next_tokens(self._running, time.monotonic())
         job = self._prefill
         if job is not None and all(s.handle.cancelled for s in job.seqs):
             self._abort(job.seqs)
@@ -172,7 +256,11 @@ class GenerationScheduler:
                 self._running.extend(job.seqs)
                 self.peak_running = max(self.peak_running, len(self._running))
                 advance(job.seqs, last, self.m, outputs)
-        self._drop([i for i, s in enumerate(self._running) if s.finished])
+                self.stats.first_tokens(job.seqs, time.monotonic())
+        done = [i for i, s in enumerate(self._running) if s.finished]
+        if done:
+            self.stats.done([self._running[i] for i in done], time.monotonic())
+        self._drop(done)
         deliver(outputs)
 
     def _forward(self, seqs: list[Seq], **kw: Any) -> Any:
@@ -209,6 +297,8 @@ class GenerationScheduler:
     def _abort(self, seqs: list[Seq]) -> None:
         """Sequences whose client left: count them and close their output streams ("abort")."""
         self.aborted += len(seqs)
+        if seqs:
+            self.stats.ended("abort", len(seqs))
         deliver(
             (s.handle, StepOutput(s.index, "", (), None, "abort", len(s.prompt_ids), len(s.output_ids)))
             for s in seqs
@@ -217,6 +307,7 @@ class GenerationScheduler:
     def _fail_all(self, exc: Exception) -> None:
         victims = self._running + (self._prefill.seqs if self._prefill else [])
         msg = f"generation failed: {type(exc).__name__}"
+        self.stats.ended("error", len(victims))
         deliver(
             (
                 s.handle,

@@ -4,6 +4,7 @@ incremental text, logprobs and the `StepOutput` sent to the client. Scheduler th
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 import torch
@@ -31,6 +32,10 @@ class Seq:
     next_token: int = 0
     position: int = 0
     finished: bool = False
+    finish_reason: str | None = None
+    # Monotonic times for the engine's metrics: when the request arrived, when the last token came.
+    arrival: float = field(default_factory=time.monotonic)
+    last_token_at: float = 0.0
 
     @classmethod
     def create(
@@ -93,7 +98,7 @@ def advance(
         s.unsent.append(token)
         s.next_token = token
         reason = _finish(s, token, m.max_model_len)
-        s.finished = reason is not None
+        s.finished, s.finish_reason = reason is not None, reason
         text = s.detok.take(final=s.finished)
         lp = (
             (_logprob_entry(s, lps[i], token),) if lps is not None and s.params.logprobs is not None else None
