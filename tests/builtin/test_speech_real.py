@@ -65,13 +65,15 @@ def test_word_timestamps_follow_the_speech(tiny_en: openai.OpenAI, spoken: bytes
 
 
 def test_srt_subtitles_carry_the_text(tiny_en: openai.OpenAI, spoken: bytes) -> None:
-    srt = tiny_en.audio.transcriptions.create(model="tiny.en", file=("sentence.wav", spoken), response_format="srt")
+    srt = tiny_en.audio.transcriptions.create(
+        model="tiny.en", file=("sentence.wav", spoken), response_format="srt"
+    )
     lines = srt.strip().splitlines()
     assert lines[0] == "1" and lines[1].startswith("00:00:0") and " --> 00:00:0" in lines[1]
     assert all(w in srt.lower() for w in KEY_WORDS), srt
 
 
-def test_non_english_language_is_refused_by_an_english_only_model(tiny_en: openai.OpenAI, spoken: bytes) -> None:
+def test_english_only_model_refuses_another_language(tiny_en: openai.OpenAI, spoken: bytes) -> None:
     with pytest.raises(openai.BadRequestError) as info:
         tiny_en.audio.transcriptions.create(model="tiny.en", file=("s.wav", spoken), language="de")
     assert info.value.body["param"] == "language"  # type: ignore[index]

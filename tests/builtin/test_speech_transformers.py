@@ -75,7 +75,9 @@ def test_every_response_format(client: openai.OpenAI, wav: bytes) -> None:
 
 @pytest.mark.filterwarnings("ignore:deprecated:DeprecationWarning")  # the client marks translations so
 def test_translations_report_the_translate_task(client: openai.OpenAI, wav: bytes) -> None:
-    out = client.audio.translations.create(model="tiny-whisper", file=("a.wav", wav), response_format="verbose_json")
+    out = client.audio.translations.create(
+        model="tiny-whisper", file=("a.wav", wav), response_format="verbose_json"
+    )
     assert out.task == "translate"  # type: ignore[attr-defined]
 
 
@@ -86,6 +88,7 @@ def test_prompt_and_temperature_are_accepted(client: openai.OpenAI, wav: bytes) 
     assert isinstance(out.text, str)
 
 
+GRAINS = "timestamp_granularities"
 BAD: list[tuple[str, dict[str, Any], int, str]] = [
     ("not-audio", {"file": ("a.wav", b"RIFF but not really audio")}, 400, "file"),
     ("oversized", {"file": ("a.wav", b"\0" * 200_000)}, 413, "file"),
@@ -93,9 +96,9 @@ BAD: list[tuple[str, dict[str, Any], int, str]] = [
     ("unknown-language", {"language": "klingon"}, 400, "language"),
     ("english-only-model", {"language": "fr"}, 400, "language"),
     ("temperature-out-of-range", {"temperature": 1.5}, 400, "temperature"),
-    ("granularity-needs-verbose-json", {"timestamp_granularities": ["segment"]}, 400, "timestamp_granularities"),
+    ("granularity-needs-verbose-json", {"timestamp_granularities": ["segment"]}, 400, GRAINS),
     ("word-timestamps-need-ctranslate2",
-     {"timestamp_granularities": ["word"], "response_format": "verbose_json"}, 400, "timestamp_granularities"),
+     {"timestamp_granularities": ["word"], "response_format": "verbose_json"}, 400, GRAINS),
     ("unknown-model", {"model": "nope"}, 404, "model"),
 ]  # fmt: skip
 
@@ -120,6 +123,29 @@ def test_missing_file_and_wrong_content_type(whisper_url: str) -> None:
     for resp in (no_file, as_json):
         assert resp.status_code == 400
         assert resp.json()["error"]["param"] == "file"
+
+
+def test_oversized_chunked_upload_is_cut_off_while_streaming(whisper_url: str) -> None:
+    """Without a Content-Length the cap is enforced on the bytes as they arrive."""
+    boundary = "speechtestboundary"
+    head = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="model"\r\n\r\ntiny-whisper\r\n'
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.wav"\r\n'
+        "Content-Type: audio/wav\r\n\r\n"
+    ).encode()
+
+    def body() -> Iterator[bytes]:
+        yield head
+        for _ in range(20):  # 320 kB of "audio", past the 105 kB cap
+            yield b"\0" * 16_384
+        yield f"\r\n--{boundary}--\r\n".encode()
+
+    resp = httpx.post(
+        f"{whisper_url}/v1/audio/transcriptions",
+        content=body(),
+        headers={"content-type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert resp.status_code == 413 and resp.json()["error"]["param"] == "file"
 
 
 def test_engine_keeps_serving_after_bad_input(client: openai.OpenAI, wav: bytes, whisper_url: str) -> None:

@@ -65,14 +65,20 @@ def test_verbose_json_follows_openai_fields_and_granularities() -> None:
     }  # fmt: skip
     assert "words" not in body and body["usage"] == {"type": "duration", "seconds": 3662}
     words_only = as_verbose_json(TRANSCRIPT, "transcribe", ("word",))
-    assert "segments" not in words_only and words_only["words"][1] == {"word": " there.", "start": 0.6, "end": 1.5}
+    assert "segments" not in words_only
+    assert words_only["words"][1] == {"word": " there.", "start": 0.6, "end": 1.5}
     both = as_verbose_json(TRANSCRIPT, "transcribe", ("segment", "word"))
     assert len(both["segments"]) == 2 and len(both["words"]) == 2
 
 
 @pytest.mark.parametrize(
     ("fmt", "media"),
-    [("json", "application/json"), ("text", "text/plain"), ("srt", "application/x-subrip"), ("vtt", "text/vtt")],
+    [
+        ("json", "application/json"),
+        ("text", "text/plain"),
+        ("srt", "application/x-subrip"),
+        ("vtt", "text/vtt"),
+    ],
 )
 def test_render_picks_body_and_media_type(fmt: str, media: str) -> None:
     body, media_type = render(TRANSCRIPT, fmt, "transcribe")

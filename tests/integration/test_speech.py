@@ -87,7 +87,9 @@ def test_openai_client_transcribes_through_the_gateway(served: Any, spoken: byte
     client, model = _client(served), served.status.openai["model"]
     out = client.audio.transcriptions.create(model=model, file=("sentence.wav", spoken))
     assert all(w in out.text.lower() for w in KEY_WORDS), out.text
-    srt = client.audio.transcriptions.create(model=model, file=("sentence.wav", spoken), response_format="srt")
+    srt = client.audio.transcriptions.create(
+        model=model, file=("sentence.wav", spoken), response_format="srt"
+    )
     first = srt.strip().splitlines()
     assert first[0] == "1" and " --> " in first[1] and all(w in srt.lower() for w in KEY_WORDS), srt
 
@@ -96,7 +98,8 @@ def test_bad_upload_is_refused_in_the_openai_envelope(served: Any) -> None:
     client, model = _client(served), served.status.openai["model"]
     with pytest.raises(openai.BadRequestError) as info:
         client.audio.transcriptions.create(model=model, file=("notes.wav", b"these are not audio bytes"))
-    assert info.value.body["param"] == "file" and info.value.body["code"] == "invalid_audio"  # type: ignore[index]
+    err: Any = info.value.body
+    assert err["param"] == "file" and err["code"] == "invalid_audio"
     unknown = httpx.post(
         served.status.openai["baseUrl"] + "/audio/transcriptions",
         data={"model": "no-such-model"},
