@@ -2,8 +2,8 @@
 
 The body is streamed through a byte cap (`--max-audio-mb`): an oversized upload is refused with
 413 naming `file` without being stored, and the rest of it is read and dropped so the client
-gets the answer instead of a reset connection. The upload is spooled by the multipart parser
-(to disk past 1 MB) and decoded on the speech worker thread, never on the event loop.
+gets the answer instead of a reset connection. Every field is checked before any work; the
+upload is then decoded and transcribed on the speech worker thread, never on the event loop.
 """
 
 from __future__ import annotations

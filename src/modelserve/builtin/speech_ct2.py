@@ -58,9 +58,8 @@ class CT2Transcriber:
         self.capabilities = Capabilities("ctranslate2", multilingual, languages, word_timestamps=True)
 
     def transcribe(self, audio: Any, opts: SpeechOptions) -> Transcript:
-        temperature: Any = (
-            FALLBACK_TEMPERATURES if not opts.temperature else [float(opts.temperature)]
-        )
+        # 0 (or unset) is greedy, retried hotter when the text looks wrong, as openai-whisper does.
+        temperature: Any = [float(opts.temperature)] if opts.temperature else FALLBACK_TEMPERATURES
         segments, info = self.model.transcribe(
             audio,
             language=opts.language,
