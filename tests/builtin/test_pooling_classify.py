@@ -77,6 +77,17 @@ def test_concurrent_requests_are_batched_without_mixing_answers(
         assert r.json()["data"][0]["probs"] == pytest.approx(_softmax(reference[text]), abs=1e-4)
 
 
+def test_many_inputs_of_mixed_lengths_keep_their_order(
+    classifier: tuple[str, Path], reference: dict[str, list[float]]
+) -> None:
+    """More inputs than one CPU forward takes (32): run sorted by length in slices, answered in order."""
+    texts = [TEXTS[i % len(TEXTS)] for i in range(41)]
+    data = _post(classifier[0], "/classify", {"input": texts}).json()["data"]
+    assert [d["index"] for d in data] == list(range(len(texts)))
+    for text, d in zip(texts, data):
+        assert d["probs"] == pytest.approx(_softmax(reference[text]), abs=1e-4)
+
+
 def test_pooling_gives_probabilities_or_logits(
     classifier: tuple[str, Path], reference: dict[str, list[float]]
 ) -> None:

@@ -40,8 +40,9 @@ class EmbedRunner:
 
     def forward(self, encoded: list[Any]) -> list[Any]:
         st = self.m.model
+        preprocess = getattr(st, "preprocess", None) or st.tokenize  # `tokenize` before v6
         with self.tokenizer_lock:
-            features = st.tokenize(encoded)
+            features = preprocess(encoded)
         features = {k: v.to(self.m.device) if hasattr(v, "to") else v for k, v in features.items()}
         emb = st.forward(features)["sentence_embedding"]
         return list(emb.float().cpu())
@@ -54,8 +55,10 @@ def _as_lists(rows: list[Any]) -> list[list[float]]:
 class EmbeddingBatcher(PoolingBatcher):
     """The batcher of an embedding model, plus `embed()` for /v1/embeddings."""
 
-    def __init__(self, loaded: LoadedEmbedder, max_batch: int, max_queue: int) -> None:
-        super().__init__(EmbedRunner(loaded), max_batch, max_queue)
+    def __init__(
+        self, loaded: LoadedEmbedder, max_batch: int, max_queue: int, sub_batch: int | None = None
+    ) -> None:
+        super().__init__(EmbedRunner(loaded), max_batch, max_queue, sub_batch)
         self.m = loaded
 
     async def embed(self, texts: list[str | list[int]]) -> EmbeddingResult:

@@ -16,6 +16,7 @@ from modelserve.builtin.loader import ModelSource
 from modelserve.errors import InvalidRequest
 
 POOLING_TASKS = ("embed", "classify", "token_classification", "fill_mask")
+CPU_SUB_BATCH = 32
 
 DESCRIPTIONS = {
     "generate": "text generation",
@@ -33,14 +34,22 @@ def start_pooler(cfg: EngineConfig, src: ModelSource, task: str) -> PoolingBatch
         from modelserve.builtin.embeddings import EmbeddingBatcher
         from modelserve.builtin.loader import load_embedder
 
-        batcher = EmbeddingBatcher(load_embedder(cfg, src), cfg.max_embed_batch, cfg.max_queue)
+        emb = load_embedder(cfg, src)
+        batcher = EmbeddingBatcher(emb, cfg.max_embed_batch, cfg.max_queue, _sub_batch(emb.device))
     else:
         from modelserve.builtin.encoders import EncoderRunner, load_encoder
 
-        runner = EncoderRunner(load_encoder(cfg, src, task))
-        batcher = PoolingBatcher(runner, cfg.max_embed_batch, cfg.max_queue)
+        enc = load_encoder(cfg, src, task)
+        runner = EncoderRunner(enc)
+        batcher = PoolingBatcher(runner, cfg.max_embed_batch, cfg.max_queue, _sub_batch(enc.device))
     batcher.start()
     return batcher
+
+
+def _sub_batch(device: Any) -> int | None:
+    """On CPU, forward passes of at most CPU_SUB_BATCH inputs of similar length (less padding, same
+    per-input speed); a GPU takes the whole gathered batch at once."""
+    return CPU_SUB_BATCH if getattr(device, "type", "cpu") == "cpu" else None
 
 
 def require_task(task: str | None, allowed: tuple[str, ...], route: str) -> None:
