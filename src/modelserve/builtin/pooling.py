@@ -24,6 +24,7 @@ DESCRIPTIONS = {
     "classify": "sequence classification",
     "token_classification": "token classification",
     "fill_mask": "fill-mask",
+    "transcribe": "speech recognition",
 }
 
 
