@@ -174,13 +174,13 @@ async def _serve(request: Request, task: SpeechTask) -> Response:
     state.require_ready()
     if state.speech is None:
         raise InvalidRequest(f"this model serves {state.task}, not speech to text", param="model")
-    form = await _read_form(request, int(state.cfg.max_audio_mb * 2**20))
+    cap = int(state.cfg.max_audio_mb * 2**20)
+    form = await _read_form(request, cap)
     try:
         state.resolve_model(_text(form, "model"))
         upload = form.get("file")
         if not isinstance(upload, UploadFile):
             raise InvalidRequest("file is required: the audio, as a multipart file part", param="file")
-        cap = int(state.cfg.max_audio_mb * 2**20)
         if upload.size is not None and upload.size > cap:
             raise _too_large(cap)
         opts, fmt, grains = _options(form, task, state)
