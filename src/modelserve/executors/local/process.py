@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -98,17 +99,43 @@ def tail_lines(path: Path, n: int = 20) -> list[str]:
 
 
 _BOX = str.maketrans("", "", "│╭╮╰╯─┌┐└┘├┤")
+# A raised exception as Python prints it last in a traceback: `pkg.mod.NameError: message`.
+_EXCEPTION = re.compile(r"^(?:[A-Za-z_][\w]*\.)*[A-Za-z_]\w*(?:Error|Exception|Exit|Interrupt):\s")
+# Lines that mention errors but never say what went wrong.
+_NOISE = (
+    "for further information visit",  # pydantic's link under each validation error
+    "application startup failed",  # uvicorn's closing line after a failed lifespan
+    "traceback (most recent call last)",
+)
 
 
 def error_line(lines: list[str]) -> str:
-    """The engine's own error line: the last line that looks like an error, else the last line.
+    """The engine's own error line, for a run's status message.
 
-    Box-drawing frames (rich/typer usage errors) are stripped so the message inside is found.
+    The last line that is a raised exception (`FileNotFoundError: ...`) or mentions an error,
+    skipping lines that never say what went wrong (uvicorn's "Application startup failed", pydantic's
+    "For further information visit ..."); an exception and its indented detail line are joined
+    (pydantic's `ValidationError: 1 validation error for X` says what failed only on the next
+    line). Else the last line. Box-drawing frames (rich/typer usage errors) are stripped so the
+    message inside is found.
     """
-    lines = [ln.translate(_BOX).strip() for ln in lines]
-    lines = [ln for ln in lines if ln and ln.lower() != "error"]
-    for line in reversed(lines):
+    raw = [ln.translate(_BOX).rstrip() for ln in lines]
+    kept = [ln for ln in raw if ln.strip() and ln.strip().lower() != "error" and not _is_noise(ln)]
+    for i in range(len(kept) - 1, -1, -1):
+        line = kept[i].strip()
         low = line.lower()
-        if "error" in low or "exception" in low or "failed" in low:
-            return line.strip()
-    return lines[-1].strip() if lines else "(no output)"
+        if not (_EXCEPTION.match(line) or "error" in low or "exception" in low or "failed" in low):
+            continue
+        before = kept[i - 1].strip() if i > 0 else ""
+        if kept[i][:1].isspace() and _EXCEPTION.match(before):
+            return f"{before} {line}"
+        after = kept[i + 1] if i + 1 < len(kept) else ""
+        if _EXCEPTION.match(line) and after[:1].isspace():
+            return f"{line} {after.strip()}"
+        return line
+    return kept[-1].strip() if kept else "(no output)"
+
+
+def _is_noise(line: str) -> bool:
+    low = line.lower()
+    return any(marker in low for marker in _NOISE)
