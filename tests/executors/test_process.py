@@ -37,10 +37,26 @@ from modelserve.executors.local.process import error_line
             "ValueError: 2 errors for Config max_len: Input should be a valid integer",
         ),
         (["WARNING: slow", "startup failed: port in use"], "startup failed: port in use"),
+        (
+            [
+                "pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig",
+                "  Value error, Invalid repository ID or local directory specified: '/m'.",
+                "Please verify the following requirements:",
+                "   - For Hugging Face models: ensure the presence of a 'config.json'.",
+                " [type=value_error, input_value=ArgsKwargs((), {}), input_type=ArgsKwargs]",
+            ],
+            "pydantic_core._pydantic_core.ValidationError: 1 validation error for ModelConfig "
+            "Value error, Invalid repository ID or local directory specified: '/m'.",
+        ),
+        (
+            ["OSError: old crash", "restarting", "modelserve.builtin: failed to load 'm': no config.json"],
+            "modelserve.builtin: failed to load 'm': no config.json",
+        ),
     ],
     ids=[
         "traceback-line", "rich-box", "no-error-word", "empty", "exception-over-uvicorn-exit",
         "pydantic-detail", "exception-with-plain-detail", "error-word-fallback",
+        "vllm-validation-error", "later-top-level-error-wins",
     ],
 )
 def test_error_line(lines: list[str], expected: str) -> None:

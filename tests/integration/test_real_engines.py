@@ -187,12 +187,6 @@ def test_vllm_bad_args_end_in_error_with_its_own_line(ms_client: Any, models: di
     assert _wait_gone(run.id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the executor's error_line() picks the last line containing 'error' - here pydantic's "
-    "'For further information visit https://errors.pydantic.dev/...' - over vLLM's own "
-    "'Value error, Invalid repository ID or local directory specified: ...'",
-)
 def test_vllm_missing_model_ends_in_error_with_its_own_line(ms_client: Any, tmp_path: Path) -> None:
     _need("vllm")
     empty = tmp_path / "no-model-here"
@@ -240,11 +234,6 @@ def test_infinity_embeddings_through_the_gateway(ms_client: Any) -> None:
     assert _wait_gone(run.id) == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the executor's error_line() picks uvicorn's closing 'ERROR: Application startup failed. "
-    "Exiting.' over the exception line above it (FileNotFoundError: ... config.json)",
-)
 def test_infinity_missing_model_ends_in_error_with_its_own_line(ms_client: Any, tmp_path: Path) -> None:
     _need("infinity")
     empty = tmp_path / "no-model-here"

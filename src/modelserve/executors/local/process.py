@@ -112,28 +112,29 @@ _NOISE = (
 def error_line(lines: list[str]) -> str:
     """The engine's own error line, for a run's status message.
 
-    The last line that is a raised exception (`FileNotFoundError: ...`) or mentions an error,
-    skipping lines that never say what went wrong (uvicorn's "Application startup failed", pydantic's
-    "For further information visit ..."); an exception and its indented detail line are joined
-    (pydantic's `ValidationError: 1 validation error for X` says what failed only on the next
-    line). Else the last line. Box-drawing frames (rich/typer usage errors) are stripped so the
-    message inside is found.
+    The last raised exception (`FileNotFoundError: ...`) unless a later top-level line reports
+    an error, joined with its first indented detail line (pydantic's `ValidationError: 1
+    validation error for X` says what failed only on the next line); else the last line that
+    mentions an error; else the last line. Lines that never say what went wrong are skipped
+    (uvicorn's "Application startup failed", pydantic's "For further information visit ...").
+    Box-drawing frames (rich/typer usage errors) are stripped so the message inside is found.
     """
     raw = [ln.translate(_BOX).rstrip() for ln in lines]
     kept = [ln for ln in raw if ln.strip() and ln.strip().lower() != "error" and not _is_noise(ln)]
+    last_exception = next((i for i in range(len(kept) - 1, -1, -1) if _EXCEPTION.match(kept[i].strip())), None)
     for i in range(len(kept) - 1, -1, -1):
-        line = kept[i].strip()
-        low = line.lower()
-        if not (_EXCEPTION.match(line) or "error" in low or "exception" in low or "failed" in low):
-            continue
-        before = kept[i - 1].strip() if i > 0 else ""
-        if kept[i][:1].isspace() and _EXCEPTION.match(before):
-            return f"{before} {line}"
-        after = kept[i + 1] if i + 1 < len(kept) else ""
-        if _EXCEPTION.match(line) and after[:1].isspace():
-            return f"{line} {after.strip()}"
-        return line
+        if i == last_exception:
+            after = kept[i + 1] if i + 1 < len(kept) else ""
+            detail = f" {after.strip()}" if after[:1].isspace() else ""
+            return kept[i].strip() + detail
+        if _mentions_error(kept[i]) and (last_exception is None or not kept[i][:1].isspace()):
+            return kept[i].strip()
     return kept[-1].strip() if kept else "(no output)"
+
+
+def _mentions_error(line: str) -> bool:
+    low = line.lower()
+    return "error" in low or "exception" in low or "failed" in low
 
 
 def _is_noise(line: str) -> bool:
