@@ -46,6 +46,10 @@ class RuntimeLora:
     unload_path: str
 
 
+# vLLM's routes and bodies ({lora_name, lora_path} / {lora_name}); the built-in engine has the same.
+OPENAI_RUNTIME_LORA = RuntimeLora("/v1/load_lora_adapter", "/v1/unload_lora_adapter")
+
+
 @dataclass(frozen=True)
 class LaunchPlan:
     """Everything an executor needs to start and serve one replica process.
@@ -62,6 +66,8 @@ class LaunchPlan:
     health_path: str = "/health"
     post_start: tuple[HttpCall, ...] = ()
     runtime_lora: RuntimeLora | None = None
+    # Why runtime_lora is None, when the user can change it (e.g. a flag to add); "" otherwise.
+    runtime_lora_hint: str = ""
 
     def load_adapter(self, name: str, path: Path | str) -> HttpCall:
         """The call that makes adapter `name` (a local folder) servable without a restart.
@@ -78,8 +84,10 @@ class LaunchPlan:
 
     def _lora_hooks(self) -> RuntimeLora:
         if self.runtime_lora is None:
+            hint = f" ({self.runtime_lora_hint})" if self.runtime_lora_hint else ""
             raise InvalidRequest(
-                f"engine {self.engine} cannot load or unload adapters while it runs; restart the run",
+                f"engine {self.engine} cannot load or unload adapters while it runs{hint}; "
+                "put the adapter in the function's spec and start a new run",
                 param="adapters",
                 code="runtime_lora_unsupported",
             )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 
-from modelserve.engines.base import Availability, LaunchPlan, ModelArtifact, merge_args
+from modelserve.engines.base import OPENAI_RUNTIME_LORA, Availability, LaunchPlan, ModelArtifact, merge_args
 from modelserve.engines.locate import configured_python
 from modelserve.runtimes.plan import DeploymentPlan
 from modelserve.settings import Settings
@@ -52,7 +52,12 @@ class BuiltinEngine:
         argv = [python, "-m", "modelserve.builtin", *merge_args(defaults, known_args(plan.args))]
         env = dict(plan.envs)
         env.setdefault("PYTHONUNBUFFERED", "1")
-        return LaunchPlan(self.name, tuple(argv), env, port, plan.served_name, "/health")
+        generates = plan.task == "generate"  # adapters load at run time for text generation only
+        return LaunchPlan(
+            self.name, tuple(argv), env, port, plan.served_name, "/health",
+            runtime_lora=OPENAI_RUNTIME_LORA if generates else None,
+            runtime_lora_hint="" if generates else f"it serves LoRA adapters for text generation, not {plan.task}",
+        )  # fmt: skip
 
 
 def known_args(args: tuple[str, ...]) -> tuple[str, ...]:

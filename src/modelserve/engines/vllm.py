@@ -16,11 +16,11 @@ from typing import Any
 
 from modelserve.engines.base import (
     GENERATION_TASKS,
+    OPENAI_RUNTIME_LORA,
     SPEECH_TASKS,
     Availability,
     LaunchPlan,
     ModelArtifact,
-    RuntimeLora,
     has_flag,
     merge_args,
 )
@@ -31,7 +31,8 @@ from modelserve.settings import Settings
 # Ranks vLLM accepts for --max-lora-rank; its default is 16.
 _LORA_RANKS = (1, 8, 16, 32, 64, 128, 256, 320, 512)
 _DEFAULT_LORA_RANK = 16
-RUNTIME_LORA = RuntimeLora("/v1/load_lora_adapter", "/v1/unload_lora_adapter")
+RUNTIME_LORA = OPENAI_RUNTIME_LORA
+NO_RUNTIME_LORA = "vLLM was started without --enable-lora: add it to the function's args"
 
 
 class VllmEngine:
@@ -55,6 +56,7 @@ class VllmEngine:
         return LaunchPlan(
             self.name, argv, env, port, plan.served_name, "/health",
             runtime_lora=RUNTIME_LORA if lora else None,
+            runtime_lora_hint="" if lora else NO_RUNTIME_LORA,
         )
 
 
