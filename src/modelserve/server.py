@@ -16,11 +16,13 @@ from fastapi import FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from modelserve.api import build_api_router, install_error_handlers
+from modelserve.api.adapters import build_adapters_router
 from modelserve.api.keys import build_keys_router
 from modelserve.auth.access import routing_resolver
 from modelserve.auth.authenticator import KeyAuthenticator
 from modelserve.auth.middleware import ApiKeyMiddleware
 from modelserve.auth.usage import UsageRecorder
+from modelserve.control.adapters import RunAdapters
 from modelserve.control.autoscaler import Autoscaler
 from modelserve.control.reconciler import Reconciler
 from modelserve.control.scale_loop import ScaleLoop
@@ -132,6 +134,7 @@ def build_app(settings: Settings) -> GatewayFront:
     app = FastAPI(title="modelserve", version="0.1.0", lifespan=lifespan)
     install_error_handlers(app)
     app.include_router(build_api_router(settings, store, reconciler.poke))
+    app.include_router(build_adapters_router(RunAdapters(settings, store, executor, reconciler)))
     app.include_router(build_keys_router(store, on_change=key_auth.invalidate))
     _mount_console(app, settings)
 

@@ -82,6 +82,32 @@ def delete(ctx: typer.Context, run_id: RunId) -> None:
     _act(ctx, run_id, "delete")
 
 
+@app.command("add-adapter")
+def add_adapter(
+    ctx: typer.Context,
+    run_id: RunId,
+    name: Annotated[str, typer.Argument(help="Adapter name ([a-z0-9-]); clients send <model>_<name>.")],
+    url: Annotated[str, typer.Argument(help="Where the adapter is: a path, file://, hf:// or s3:// url.")],
+) -> None:
+    """Serve a LoRA adapter on a RUNNING run, without restarting it."""
+    with reporting_errors(), cli_state(ctx).client() as client:
+        run = _run(client, run_id).add_adapter(name, url)
+        model = next((a["model"] for a in run.status.openai.get("adapters") or [] if a["name"] == name), name)
+        out_console().print(Text(f"Run {short_id(run.id)}: adapter {name} served as model {model}"))
+
+
+@app.command("remove-adapter")
+def remove_adapter(
+    ctx: typer.Context,
+    run_id: RunId,
+    name: Annotated[str, typer.Argument(help="Adapter name.")],
+) -> None:
+    """Stop serving a LoRA adapter on a RUNNING run (requests already accepted finish)."""
+    with reporting_errors(), cli_state(ctx).client() as client:
+        run = _run(client, run_id).remove_adapter(name)
+        out_console().print(Text(f"Run {short_id(run.id)}: adapter {name} removed"))
+
+
 @app.command("events")
 def events(ctx: typer.Context, run_id: RunId) -> None:
     """Show a run's events, oldest first."""

@@ -9,12 +9,12 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
-from typing import Any, Awaitable, Callable
+from typing import Any, Awaitable, Callable, TypeVar
 
 from modelserve.control import states as S
 from modelserve.control.autoscaler import Autoscaler, ScalingPolicy
 from modelserve.control.engine_choice import choose_engine
-from modelserve.control.status import serving_status
+from modelserve.control.status import adapter_entries, serving_status
 from modelserve.errors import ModelServeError
 from modelserve.executors.base import Executor
 from modelserve.runtimes import DeploymentPlan, runtime_for
@@ -23,6 +23,7 @@ from modelserve.spec import exposed_model_name
 from modelserve.store.records import EventRecordInput, RunRecord
 
 log = logging.getLogger("modelserve.control")
+T = TypeVar("T")
 
 
 class Reconciler:
@@ -70,6 +71,24 @@ class Reconciler:
             self._busy[run.id] = asyncio.create_task(self._step_safely(run))
         for run_id in [k for k, t in self._busy.items() if t.done()]:
             del self._busy[run_id]
+
+    async def exclusive(self, run_id: str, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` for one run with no reconcile step of that run in progress or starting.
+
+        For changes made on a user's request (an adapter added while the run serves): they write
+        status too, and must not interleave with a step writing it from an older read. The work
+        completes even if the caller goes away (it is shielded).
+        """
+        while (busy := self._busy.get(run_id)) is not None and not busy.done():
+            await asyncio.wait([busy])
+        task: asyncio.Task[T] = asyncio.create_task(work())  # type: ignore[arg-type]
+        self._busy[run_id] = task  # type: ignore[assignment]
+        return await asyncio.shield(task)
+
+    async def notify_change(self) -> None:
+        """Let an in-process gateway see a status change before clients do."""
+        if self._on_change is not None:
+            await self._on_change()
 
     async def drain(self) -> None:
         await asyncio.gather(*self._busy.values(), return_exceptions=True)
@@ -143,11 +162,18 @@ class Reconciler:
             extra = serving_status(plan, self._settings.base_url, choice.engine.display, choice.as_status())
             extra["replicas"] = replicas
             await self._set(run, S.RUNNING, "EXECUTE", "Ready", f"Model {plan.exposed_name} ready", extra)
-        elif run.status.get("replicas") != replicas:
+        else:
+            # A status written from an older read (racing an adapter change) heals on the next tick.
+            listed = (run.status.get("openai") or {}).get("adapters")
+            stale = listed is not None and listed != adapter_entries(plan.exposed_name, (a.name for a in plan.adapters))
+            if run.status.get("replicas") == replicas and not stale:
+                return
             status = {**run.status, "replicas": replicas}
-            if "service" not in status:
+            if "service" not in status or stale:
                 status.update(serving_status(plan, self._settings.base_url, choice.engine.display, choice.as_status()))
             await asyncio.to_thread(self._store.update_status, run.id, status)
+            if stale:
+                await self.notify_change()
 
     async def _stop(self, run: RunRecord) -> None:
         if run.state != S.STOP:

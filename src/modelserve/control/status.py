@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from modelserve.runtimes.plan import DeploymentPlan
@@ -12,12 +13,17 @@ def service_block(plan: DeploymentPlan, base_url: str) -> dict[str, Any]:
     return {"url": url, "urls": [url + path for path in plan.endpoints]}
 
 
+def adapter_entries(exposed_name: str, names: Iterable[str]) -> list[dict[str, str]]:
+    """status.openai.adapters: each adapter with the model name clients send for it."""
+    return [{"name": name, "model": f"{exposed_name}_{name}"} for name in names]
+
+
 def openai_block(plan: DeploymentPlan, base_url: str, engine_display: str) -> dict[str, Any]:
     return {
         "baseUrl": f"{base_url}/openai/v1",
         "model": plan.exposed_name,
         "modelUrl": plan.model_url,
-        "adapters": [{"name": a.name, "model": f"{plan.exposed_name}_{a.name}"} for a in plan.adapters],
+        "adapters": adapter_entries(plan.exposed_name, (a.name for a in plan.adapters)),
         "engine": engine_display,
         "features": list(plan.features),
     }

@@ -11,11 +11,20 @@ from modelserve.engines.base import HttpCall
 from modelserve.errors import UpstreamError, UpstreamTimeout
 
 
+class EngineRefused(UpstreamError):
+    """The engine answered a call with a non-2xx status (`status_code`); the message is its own."""
+
+    def __init__(self, message: str, *, status_code: int, engine_message: str) -> None:
+        super().__init__(message)
+        self.status_code = status_code
+        self.engine_message = engine_message
+
+
 async def perform(call: HttpCall, port: int, client: httpx.AsyncClient) -> httpx.Response:
     """Send `call` to the replica on 127.0.0.1:`port`; return the 2xx response.
 
-    Raises UpstreamError naming the engine's own message on a non-2xx answer or a refused
-    connection, UpstreamTimeout when the call outlives `call.timeout_s`.
+    Raises EngineRefused (an UpstreamError) naming the engine's own message on a non-2xx answer,
+    UpstreamError for a refused connection, UpstreamTimeout when the call outlives `call.timeout_s`.
     """
     url = f"http://127.0.0.1:{port}{call.path}"
     try:
@@ -26,7 +35,12 @@ async def perform(call: HttpCall, port: int, client: httpx.AsyncClient) -> httpx
         raise UpstreamError(f"{call.method} {call.path} failed: {exc}") from exc
     if resp.is_success:
         return resp
-    raise UpstreamError(f"{call.method} {call.path} answered {resp.status_code}: {engine_message(resp)}")
+    said = engine_message(resp)
+    raise EngineRefused(
+        f"{call.method} {call.path} answered {resp.status_code}: {said}",
+        status_code=resp.status_code,
+        engine_message=said,
+    )
 
 
 async def perform_all(calls: tuple[HttpCall, ...], port: int, client: httpx.AsyncClient) -> None:

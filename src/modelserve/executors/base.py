@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Protocol
 
-from modelserve.engines.base import EngineAdapter
+from modelserve.engines.base import EngineAdapter, LaunchPlan
 from modelserve.runtimes.plan import DeploymentPlan
 
 
@@ -39,3 +40,10 @@ class Executor(Protocol):
     async def scale(self, run_id: str, replicas: int) -> None: ...
 
     async def stop(self, run_id: str) -> None: ...
+
+    # LoRA adapters changed while a run serves (every ready replica now, later replicas at launch).
+    def launch_plan(self, run_id: str) -> LaunchPlan | None: ...
+
+    async def add_adapter(self, run_id: str, name: str, path: Path) -> None: ...
+
+    async def remove_adapter(self, run_id: str, name: str) -> list[str]: ...

@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 
 from modelserve import errors
-from modelserve.sdk.session import ApiSession, WaitTimeout
+from modelserve.sdk.session import API_PREFIX, ApiSession, WaitTimeout, error_from_response
 from modelserve.sdk.status import (
     SETTLED_STATES,
     RunStatus,
@@ -24,6 +24,7 @@ from modelserve.sdk.status import (
 )
 
 INVOKE_TIMEOUT_S = 600.0
+ADAPTER_TIMEOUT_S = 1800.0  # an adapter url may be downloaded before every replica loads it
 
 
 class Run:
@@ -116,6 +117,33 @@ class Run:
     def delete(self) -> Run:
         """Ask the server to delete the run and everything it started; returns self."""
         self._update(self._session.delete_json(f"/runs/{self.id}"))
+        return self
+
+    # -- adapters --------------------------------------------------------------------------
+
+    def add_adapter(self, name: str, url: str) -> Run:
+        """Serve LoRA adapter `name` (weights at `url`, any model url but ollama://) on this RUNNING
+        run without restarting it, as model `<model>_<name>`; returns self, updated.
+
+        Returns once every ready replica serves it. Raises InvalidRequest (bad name or url, an
+        engine that cannot load adapters while it runs, or one that refuses this adapter),
+        Conflict (the run is not RUNNING, or the name is taken), NotFound (unknown run).
+        """
+        response = self._session.send(
+            "POST", f"{API_PREFIX}/runs/{self.id}/adapters", json={"name": name, "url": url},
+            timeout=ADAPTER_TIMEOUT_S,
+        )  # fmt: skip
+        if response.is_error:
+            raise error_from_response(response)
+        self._update(response.json())
+        return self
+
+    def remove_adapter(self, name: str) -> Run:
+        """Stop serving adapter `name` (requests already accepted finish); returns self, updated.
+
+        Raises NotFound (unknown run or adapter), Conflict (the run is not RUNNING).
+        """
+        self._update(self._session.delete_json(f"/runs/{self.id}/adapters/{name}"))
         return self
 
     # -- observing -------------------------------------------------------------------------

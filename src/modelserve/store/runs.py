@@ -137,6 +137,29 @@ class RunStore(StoreSessions):
                 s.flush()
             return row.to_record()
 
+    def update_spec(
+        self,
+        run_id: str,
+        spec: dict[str, Any],
+        status: dict[str, Any],
+        *,
+        event: EventRecordInput | None = None,
+    ) -> RunRecord:
+        """Replace the run's merged spec and its status (and, if given, append `event`) atomically:
+        a change of what a run serves (e.g. an adapter added while it runs) and its trace.
+        Raises NotFound if the run does not exist."""
+        now = utcnow()
+        with self._write() as s:
+            row = run_row(s, run_id, lock=True)
+            row.spec = dict(spec)
+            row.status, row.state = _with_state(status, row.state)
+            row.updated_at = now
+            s.flush()
+            if event is not None:
+                s.add(_event_row(run_id, now, event.state, event.event, event.reason, event.message))
+                s.flush()
+            return row.to_record()
+
     def purge_run(self, run_id: str) -> None:
         """Remove a run with its events and replicas for good (tests and maintenance only;
         the product keeps DELETED runs as history). NotFound if absent."""

@@ -15,6 +15,7 @@ from typing import Any, Awaitable, Callable
 import httpx
 
 from modelserve.engines.base import EngineAdapter, LaunchPlan, ModelArtifact
+from modelserve.errors import NotReady
 from modelserve.executors.base import ReplicaSetStatus
 from modelserve.executors.local.process import group_alive, stop_group
 from modelserve.executors.local.replica import Replica
@@ -69,11 +70,11 @@ class LocalExecutor:
         if plan.run_id in self._sets:
             return
         run_id = plan.run_id
-        supervisor = ReplicaSetSupervisor(
+        supervisor: ReplicaSetSupervisor = ReplicaSetSupervisor(
             run_id=run_id,
             engine=engine.name,
             desired=plan.replicas,
-            prepare=lambda: self._prepare(plan, engine),
+            prepare=lambda: self._prepare(plan, engine, supervisor.adapters.current),
             settings=self._settings,
             client=self._client,
             emit=lambda event, reason, message: self._on_event(run_id, event, reason, message),
@@ -87,6 +88,29 @@ class LocalExecutor:
     def observe(self, run_id: str) -> ReplicaSetStatus | None:
         supervisor = self._sets.get(run_id)
         return supervisor.status() if supervisor else None
+
+    def launch_plan(self, run_id: str) -> LaunchPlan | None:
+        """A launch plan of the run's replicas (None when it is not supervised or still preparing)."""
+        supervisor = self._sets.get(run_id)
+        return supervisor.launch_plan() if supervisor else None
+
+    async def add_adapter(self, run_id: str, name: str, path: Path) -> None:
+        """Load adapter `name` on every ready replica of the run; later replicas start with it.
+
+        Raises NotReady when the run has no supervised replicas yet, and what
+        ReplicaAdapters.add raises (InvalidRequest for a refusal, UpstreamError)."""
+        await self._supervisor(run_id).add_adapter(name, path)
+
+    async def remove_adapter(self, run_id: str, name: str) -> list[str]:
+        """Unload adapter `name` from every ready replica; later replicas start without it.
+        Returns what failed, per replica."""
+        return await self._supervisor(run_id).remove_adapter(name)
+
+    def _supervisor(self, run_id: str) -> ReplicaSetSupervisor:
+        supervisor = self._sets.get(run_id)
+        if supervisor is None or supervisor.launch_plan() is None:
+            raise NotReady(f"run {run_id} has no replicas to change yet", retry_after=2)
+        return supervisor
 
     async def scale(self, run_id: str, replicas: int) -> None:
         supervisor = self._sets.get(run_id)
@@ -107,7 +131,13 @@ class LocalExecutor:
                 await stop_group(row.pid, None)
         await asyncio.to_thread(self._store.delete_replicas, run_id)
 
-    async def _prepare(self, plan: DeploymentPlan, engine: EngineAdapter) -> Callable[[int], LaunchPlan]:
+    async def _prepare(
+        self, plan: DeploymentPlan, engine: EngineAdapter, adapters: dict[str, Path]
+    ) -> Callable[[int], LaunchPlan]:
+        """Fetch the model and the spec's adapters once; returns the replicas' launch-plan factory.
+
+        `adapters` (the supervisor's live adapter set) is filled here and read at every launch,
+        so replicas started later serve the adapters added while the run was serving too."""
         async def say(message: str) -> None:
             await self._on_event(plan.run_id, "SCHEDULE", "Fetching", message)
 
@@ -122,11 +152,14 @@ class LocalExecutor:
             return lambda port: engine.launch(plan, artifact, port=port, settings=self._settings)
         await say(f"resolving model {plan.model_url}")
         path = await asyncio.to_thread(fetch_model, plan.model_url, cache, progress)
-        adapters = {}
         for adapter in plan.adapters:
             adapters[adapter.name] = await asyncio.to_thread(fetch_model, adapter.url, cache, progress)
-        artifact = ModelArtifact(path=path, adapters=adapters)
-        return lambda port: engine.launch(plan, artifact, port=port, settings=self._settings)
+
+        def make_plan(port: int) -> LaunchPlan:
+            artifact = ModelArtifact(path=path, adapters=dict(adapters))
+            return engine.launch(plan, artifact, port=port, settings=self._settings)
+
+        return make_plan
 
     async def _persist(self, replica: Replica) -> None:
         await asyncio.to_thread(

@@ -50,6 +50,7 @@ class Replica:
     probe_failures: int = 0
     health_path: str = "/health"
     post_start: tuple[HttpCall, ...] = ()
+    adapters: frozenset[str] = frozenset()  # LoRA adapters this process serves (see adapters.py)
 
     @property
     def name(self) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from pathlib import Path
 from typing import Awaitable, Callable
 
 import httpx
@@ -17,6 +18,7 @@ from modelserve.engines.base import LaunchPlan
 from modelserve.engines.calls import perform_all
 from modelserve.errors import ModelServeError
 from modelserve.executors.base import ReplicaSetStatus
+from modelserve.executors.local.adapters import ReplicaAdapters
 from modelserve.executors.local.process import group_alive, stop_group, tail_lines
 from modelserve.executors.local.replica import LIVENESS_EVERY_S, LIVENESS_FAILURES, Replica
 from modelserve.settings import Settings
@@ -57,6 +59,7 @@ class ReplicaSetSupervisor:
         self.failure: str | None = None
         self._make_plan: Callable[[int], LaunchPlan] | None = None
         self._stopping = False
+        self.adapters = ReplicaAdapters(client)  # filled by `prepare`; the launch plans read it
 
     def status(self) -> ReplicaSetStatus:
         views = tuple(r.view() for r in sorted(self.replicas.values(), key=lambda r: r.index))
@@ -102,6 +105,7 @@ class ReplicaSetSupervisor:
         adopted = self._adopt.pop(index, None)
         if adopted is not None and adopted.pid and group_alive(adopted.pid) and await adopted.healthy(self._client):
             adopted.state, adopted.ever_ready = "ready", True
+            adopted.adapters = frozenset(self.adapters.current)  # it served the run's adapters already
             self.replicas[index] = adopted
             await self._persist(adopted)
             await self._emit("ADOPT", "ReplicaAdopted", f"replica {index} re-adopted (pid {adopted.pid}, port {adopted.port})")
@@ -114,6 +118,7 @@ class ReplicaSetSupervisor:
 
     async def _launch(self, replica: Replica) -> None:
         assert self._make_plan is not None
+        replica.adapters = frozenset(self.adapters.current)  # what the launch plan puts on its command line
         replica.launch(self._make_plan)
         await self._persist(replica)
         await self._emit(
@@ -159,8 +164,14 @@ class ReplicaSetSupervisor:
         if await replica.healthy(self._client):
             if replica.post_start and not await self._post_start(replica):
                 return
+            assert self._make_plan is not None
+            # Adapters may have changed while it started. No await between the sync (which holds
+            # the adapters' lock) and "ready": a change waiting for the lock then sees it ready.
+            problems = await self.adapters.sync(replica, self._make_plan)
             replica.state, replica.ever_ready, replica.last_probe_at = "ready", True, now
             await self._persist(replica)
+            for problem in problems:
+                await self._emit("EXECUTE", "AdapterSyncFailed", problem)
             took = now - replica.started_at
             await self._emit("EXECUTE", "ReplicaReady", f"replica {replica.index} ready in {took:.1f}s")
         elif now - replica.started_at > self._settings.replica_ready_timeout_s:
@@ -169,6 +180,23 @@ class ReplicaSetSupervisor:
                 f"engine {self.engine} replica {replica.index} not ready after "
                 f"{self._settings.replica_ready_timeout_s:.0f}s"
             )
+
+    def ready_replicas(self) -> list[Replica]:
+        return [r for r in sorted(self.replicas.values(), key=lambda r: r.index) if r.state == "ready"]
+
+    def launch_plan(self) -> LaunchPlan | None:
+        """A launch plan of this run (None while preparing): what its engine can do at run time."""
+        return self._make_plan(0) if self._make_plan is not None else None
+
+    async def add_adapter(self, name: str, path: Path) -> None:
+        """Serve adapter `name` on every ready replica and on every replica started later."""
+        assert self._make_plan is not None
+        await self.adapters.add(name, path, self.ready_replicas, self._make_plan)
+
+    async def remove_adapter(self, name: str) -> list[str]:
+        """Stop serving adapter `name` everywhere; returns what failed, per replica."""
+        assert self._make_plan is not None
+        return await self.adapters.remove(name, self.ready_replicas, self._make_plan)
 
     async def _post_start(self, replica: Replica) -> bool:
         """Run the engine's post-start calls (e.g. Ollama's pull); a refusal fails the set."""
