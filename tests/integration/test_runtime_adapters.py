@@ -191,3 +191,19 @@ def test_a_run_that_is_not_running_is_409(server: ServerProcess, lora: Path, tmp
     assert run.status.state == "ERROR"
     r = _post(server, run.id, {"name": "a", "url": str(lora)})
     assert r.status_code == 409 and "RUNNING" in r.json()["error"]["message"]
+
+
+def test_cli_adds_and_removes_an_adapter(served: Any, server: ServerProcess, lora: Path) -> None:
+    from typer.testing import CliRunner
+
+    from modelserve.cli.main import app
+
+    runner = CliRunner()
+    added = runner.invoke(app, ["--url", server.url, "runs", "add-adapter", served.id[:8], "cli", str(lora)])
+    assert added.exit_code == 0, added.output
+    assert f"served as model {served.status.openai['model']}_cli" in " ".join(added.output.split())
+    assert f"{served.status.openai['model']}_cli" in {m.id for m in _gateway(served).models.list().data}
+    removed = runner.invoke(app, ["--url", server.url, "runs", "remove-adapter", served.id[:8], "cli"])
+    assert removed.exit_code == 0, removed.output
+    again = runner.invoke(app, ["--url", server.url, "runs", "remove-adapter", served.id[:8], "cli"])
+    assert again.exit_code != 0 and "no adapter named 'cli'" in again.output
