@@ -153,3 +153,21 @@ def test_engine_keeps_serving_after_bad_input(client: openai.OpenAI, wav: bytes,
         client.audio.transcriptions.create(model="tiny-whisper", file=("a.mp3", b"\xff\xfb\x90garbage"))
     assert httpx.get(f"{whisper_url}/health").status_code == 200
     assert isinstance(client.audio.transcriptions.create(model="tiny-whisper", file=("a.wav", wav)).text, str)
+
+
+@pytest.mark.parametrize(
+    ("path", "body"),
+    [
+        ("/v1/chat/completions", {"model": "tiny-whisper", "messages": [{"role": "user", "content": "hi"}]}),
+        ("/v1/completions", {"model": "tiny-whisper", "prompt": "hi"}),
+        ("/tokenize", {"model": "tiny-whisper", "prompt": "hi"}),
+        ("/detokenize", {"model": "tiny-whisper", "tokens": [1, 2]}),
+    ],
+)
+def test_text_routes_name_the_speech_task(whisper_url: str, path: str, body: dict[str, Any]) -> None:
+    r = httpx.post(f"{whisper_url}{path}", json=body, timeout=30)
+    assert r.status_code == 400
+    error = r.json()["error"]
+    assert (error["param"], error["code"]) == ("model", "model_task_mismatch")
+    assert "speech recognition" in error["message"] and path in error["message"]
+

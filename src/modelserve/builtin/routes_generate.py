@@ -16,6 +16,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from modelserve.builtin.handles import RequestHandle
+from modelserve.builtin.pooling import require_task
 from modelserve.builtin.openai_format import Collected, chat_logprobs, collect, completion_logprobs
 from modelserve.builtin.prompts import (
     chat_prompt_ids,
@@ -52,7 +53,7 @@ def _generator_state(request: Request) -> EngineState:
     state: EngineState = request.app.state.engine
     state.require_ready()
     if state.generator is None:
-        raise InvalidRequest("this model serves embeddings, not text generation", param="model")
+        require_task(state.task, ("generate",), request.url.path)
     return state
 
 

@@ -29,6 +29,8 @@ from modelserve.protocol import (
 )
 
 router = APIRouter()
+# Tasks whose model has a text tokenizer (/tokenize, /detokenize); speech models have none.
+TOKENIZER_TASKS = ("generate", "embed", "classify", "token_classification", "fill_mask")
 
 
 def _state(request: Request) -> EngineState:
@@ -47,6 +49,8 @@ async def load(request: Request) -> Any:
     """Work in the engine now: running and waiting sequences, and how many were aborted so far."""
     state = _state(request)
     state.require_ready()
+    if state.speech is not None:
+        return {"running": state.speech.running, "waiting": state.speech.pending, "aborted": 0}
     if state.generator is None:
         waiting = state.pooler.pending if state.pooler is not None else 0
         return {"running": 0, "waiting": waiting, "aborted": 0}  # pooling
@@ -145,6 +149,8 @@ async def tokenize(request: Request) -> Any:
     state.require_ready()
     req = parse_body(TokenizeRequest, await request.body())
     state.resolve_model(req.model)
+    if state.tokenizer is None:
+        require_task(state.task, TOKENIZER_TASKS, "/tokenize")
     ids = await asyncio.to_thread(_tokenize, state, req)
     return {"count": len(ids), "max_model_len": state.max_model_len, "tokens": ids}
 
@@ -155,6 +161,8 @@ async def detokenize(request: Request) -> Any:
     state.require_ready()
     req = parse_body(DetokenizeRequest, await request.body())
     state.resolve_model(req.model)
+    if state.tokenizer is None:
+        require_task(state.task, TOKENIZER_TASKS, "/detokenize")
     if any(t < 0 or t >= len(state.tokenizer) for t in req.tokens):
         raise InvalidRequest("tokens contains ids outside the vocabulary", param="tokens")
     return {"prompt": await asyncio.to_thread(_detokenize, state, req.tokens)}
