@@ -129,6 +129,15 @@ def test_prefix_affinity_visible_in_replica_header(fast_server: ServerProcess, t
         time.sleep(0.2)
         return raw.headers["x-modelserve-replica"]
 
+    # The status says both replicas are ready; wait until the gateway's table routes to both too
+    # (it refreshes on its own clock), with prompts unrelated to the conversations below.
+    warm: set[str] = set()
+    for i in range(40):
+        warm.add(replica_for(f"warm-up {i} " + "y" * 120))
+        if len(warm) == 2:
+            break
+    assert len(warm) == 2, warm
+
     by_conversation = {f"conversation {i}: " + "x" * 120: set() for i in range(8)}
     for first, seen in by_conversation.items():
         for turns in (1, 2, 3):
