@@ -183,10 +183,13 @@ class PoolingBatcher:
                 admitted = [job for job in batch if self._admit(job, replies)]
                 t0 = time.monotonic()
                 if admitted:
-                    log.debug("pooling batch: %d requests", len(admitted))
                     self._process(admitted, replies)
                 with self._cond:
                     self._last_forward_s = time.monotonic() - t0
+                    log.debug(
+                        "pooling batch: %d requests in %.1f ms, %d queued",
+                        len(admitted), 1000 * self._last_forward_s, len(self._jobs),
+                    )
                     self._last_requests = len(batch)
                     self._answered_mark = self._submitted
                 self._reply(replies)
