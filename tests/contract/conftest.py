@@ -73,7 +73,7 @@ def vllm_engine(contract_models: dict[str, Path], tmp_path_factory: pytest.TempP
     yield from _serve("vllm", contract_models, tmp_path_factory.mktemp("contract-vllm"), vllm=python)
 
 
-@pytest.fixture(scope="session", params=["builtin", "vllm"])
+@pytest.fixture(scope="session", params=["builtin", pytest.param("vllm", marks=pytest.mark.slow)])
 def engine(request: pytest.FixtureRequest) -> Served:
     """Each contract test runs against every engine."""
     return request.getfixturevalue(f"{request.param}_engine")  # type: ignore[no-any-return]

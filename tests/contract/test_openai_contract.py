@@ -18,8 +18,6 @@ import pytest
 
 from tests.contract.conftest import MAX_MODEL_LEN, Served
 
-pytestmark = pytest.mark.slow
-
 CHAT = [{"role": "user", "content": "hi"}]
 PROMPT = "The quick brown fox"
 PROMPTS = ("The quick brown fox", "Hello world! How are")
@@ -214,6 +212,7 @@ def test_tokenize_detokenize_round_trip(engine: Served) -> None:
 # --- the two engines agree ----------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("model", ["tiny", "colorist"], ids=["base", "lora-adapter"])
 def test_identical_greedy_text_across_engines(builtin_engine: Served, vllm_engine: Served, model: str) -> None:
     ours, theirs = builtin_engine.client(), vllm_engine.client()
@@ -230,6 +229,7 @@ def test_identical_greedy_text_across_engines(builtin_engine: Served, vllm_engin
         assert c.usage.prompt_tokens == d.usage.prompt_tokens  # type: ignore[union-attr]
 
 
+@pytest.mark.slow
 def test_adapter_output_differs_from_base(builtin_engine: Served, vllm_engine: Served) -> None:
     for engine in (builtin_engine, vllm_engine):
         client = engine.client()
@@ -240,6 +240,7 @@ def test_adapter_output_differs_from_base(builtin_engine: Served, vllm_engine: S
         assert base != lora, engine.name
 
 
+@pytest.mark.slow
 def test_same_tokens_and_logprobs_across_engines(builtin_engine: Served, vllm_engine: Served) -> None:
     for body in ({"model": "tiny", "prompt": PROMPT}, {"model": "tiny", "messages": CHAT}):
         assert _post(builtin_engine, "/tokenize", body)["tokens"] == _post(vllm_engine, "/tokenize", body)["tokens"]
