@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.integration.harness import ServerProcess, free_port, kill_run_processes
+from tests.integration.harness import ServerProcess, free_port, reap_runs
 
 
 @pytest.fixture(scope="session")
@@ -23,20 +23,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     srv = ServerProcess(data, free_port()).start()
     yield srv
     srv.stop()
-    _cleanup_runs(srv)
-
-
-def _cleanup_runs(srv: ServerProcess) -> None:
-    """Leave no engine process behind, whatever a failed test left running."""
-    from modelserve.settings import Settings
-    from modelserve.store import SqlStore
-
-    store = SqlStore(Settings(data_dir=srv.data_dir).resolved_database_url)
-    try:
-        for run in store.list_runs():
-            kill_run_processes(run.id)
-    finally:
-        store.close()
+    reap_runs(srv)
 
 
 @pytest.fixture()

@@ -100,3 +100,16 @@ def kill_run_processes(run_id: str) -> None:
             os.killpg(proc.pid, signal.SIGKILL)
         except (ProcessLookupError, PermissionError):
             pass
+
+
+def reap_runs(srv: ServerProcess) -> None:
+    """Leave no engine process behind, whatever a failed test left running (after `srv.stop()`)."""
+    from modelserve.settings import Settings
+    from modelserve.store import SqlStore
+
+    store = SqlStore(Settings(data_dir=srv.data_dir).resolved_database_url)
+    try:
+        for run in store.list_runs():
+            kill_run_processes(run.id)
+    finally:
+        store.close()

@@ -24,7 +24,7 @@ import openai
 import pytest
 
 from tests.engines.conftest import engine_python_or_skip
-from tests.integration.harness import ServerProcess, free_port, kill_run_processes, run_processes
+from tests.integration.harness import ServerProcess, free_port, reap_runs, run_processes
 
 pytestmark = pytest.mark.slow
 
@@ -55,15 +55,7 @@ def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     srv = ServerProcess(tmp_path_factory.mktemp("real-engines"), free_port(), env=env).start()
     yield srv
     srv.stop()
-    from modelserve.settings import Settings
-    from modelserve.store import SqlStore
-
-    store = SqlStore(Settings(data_dir=srv.data_dir).resolved_database_url)
-    try:
-        for run in store.list_runs():
-            kill_run_processes(run.id)
-    finally:
-        store.close()
+    reap_runs(srv)
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ import pytest
 
 from modelserve.testing import BuiltinEngineProcess
 from tests.engines.conftest import engine_python_or_skip
-from tests.integration.harness import ServerProcess, free_port, kill_run_processes
+from tests.integration.harness import ServerProcess, free_port, reap_runs
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1200)]
 PROMPTS = ("The quick brown fox", "Hello world! How are")
@@ -30,15 +30,7 @@ def vllm_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProc
     srv = ServerProcess(tmp_path_factory.mktemp("vllm-lora"), free_port(), env=env).start()
     yield srv
     srv.stop()
-    from modelserve.settings import Settings
-    from modelserve.store import SqlStore
-
-    store = SqlStore(Settings(data_dir=srv.data_dir).resolved_database_url)
-    try:
-        for run in store.list_runs():
-            kill_run_processes(run.id)
-    finally:
-        store.close()
+    reap_runs(srv)
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,7 @@ import openai
 import pytest
 
 from modelserve.testing.audio import ESPEAK_HINT, espeak_available, espeak_wav, whisper_tiny_en_path
-from tests.integration.harness import ServerProcess, free_port, kill_run_processes, run_processes
+from tests.integration.harness import ServerProcess, free_port, reap_runs, run_processes
 
 pytestmark = pytest.mark.slow
 KEY_WORDS = ("quick", "lazy", "dog")
@@ -49,15 +49,7 @@ def speech_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerPr
     ).start()
     yield srv
     srv.stop()
-    from modelserve.settings import Settings
-    from modelserve.store import SqlStore
-
-    store = SqlStore(Settings(data_dir=srv.data_dir).resolved_database_url)
-    try:
-        for run in store.list_runs():
-            kill_run_processes(run.id)
-    finally:
-        store.close()
+    reap_runs(srv)
 
 
 @pytest.fixture(scope="module")
