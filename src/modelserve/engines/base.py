@@ -19,10 +19,15 @@ from modelserve.settings import Settings
 
 @dataclass(frozen=True)
 class ModelArtifact:
-    """A model made local: a folder, or a single file (GGUF), plus local adapter folders."""
+    """A model made local: a folder, or a single file (GGUF), plus local adapter folders.
+
+    `runtime_lora`: the replicas must accept adapters at run time even when `adapters` is empty
+    (the run served adapters before and its last one was removed; more may be added).
+    """
 
     path: Path
     adapters: Mapping[str, Path] = field(default_factory=dict)
+    runtime_lora: bool = False
 
 
 @dataclass(frozen=True)
@@ -44,6 +49,7 @@ class RuntimeLora:
 
     load_path: str
     unload_path: str
+    models_path: str = "/v1/models"  # lists the base model and every adapter it serves, by name
 
 
 # vLLM's routes and bodies ({lora_name, lora_path} / {lora_name}); the built-in engine has the same.
@@ -81,6 +87,16 @@ class LaunchPlan:
         """The call that stops serving adapter `name`; raises InvalidRequest like `load_adapter`."""
         hooks = self._lora_hooks()
         return HttpCall("POST", hooks.unload_path, {"lora_name": name})
+
+    def list_models(self) -> HttpCall:
+        """The call whose answer (OpenAI `/models`) names the base model and every adapter served;
+        raises InvalidRequest like `load_adapter`."""
+        return HttpCall("GET", self._lora_hooks().models_path, timeout_s=10.0)
+
+    def adapters_in(self, models: Mapping[str, Any]) -> frozenset[str]:
+        """The adapter names in a `/models` answer: every listed id but the served name."""
+        ids = {str(m.get("id")) for m in models.get("data") or () if isinstance(m, Mapping)}
+        return frozenset(ids - {self.served_name})
 
     def _lora_hooks(self) -> RuntimeLora:
         if self.runtime_lora is None:

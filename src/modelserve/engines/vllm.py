@@ -82,9 +82,10 @@ def _default_args(plan: DeploymentPlan, artifact: ModelArtifact, port: int) -> l
 
 
 def _lora_args(plan: DeploymentPlan, artifact: ModelArtifact) -> list[str]:
-    """`--enable-lora --lora-modules a=p ...`, plus rank and count limits when the adapters need them."""
+    """`--enable-lora --lora-modules a=p ...`, plus rank and count limits when the adapters need them;
+    `--enable-lora` alone when the run had adapters and may get more at run time."""
     if not artifact.adapters:
-        return []
+        return ["--enable-lora"] if artifact.runtime_lora else []
     args = ["--enable-lora", "--lora-modules"]
     args += [f"{name}={path}" for name, path in artifact.adapters.items()]
     rank = max((adapter_rank(p) for p in artifact.adapters.values()), default=0)

@@ -1,11 +1,11 @@
-"""`kubeai-text`: text generation or embeddings on vLLM, Ollama or Infinity (KubeAI Model)."""
+"""`kubeai-text`: text generation or embeddings on vLLM, Ollama, Infinity or llama.cpp (KubeAI Model)."""
 
 from __future__ import annotations
 
 from modelserve.runtimes.base import EMBEDDING_ENDPOINTS, GENERATION_ENDPOINTS, RunView, base_plan
 from modelserve.runtimes.plan import DeploymentPlan
 
-_ENGINES = {"VLLM": "vllm", "OLlama": "ollama", "Infinity": "infinity"}
+_ENGINES = {"VLLM": "vllm", "OLlama": "ollama", "Infinity": "infinity", "LlamaCpp": "llamacpp"}
 
 
 class KubeAITextRuntime:

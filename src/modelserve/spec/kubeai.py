@@ -3,7 +3,8 @@
 Seed rules kept: engine VLLM by default; speech is always FasterWhisper + SpeechToText.
 Rules added (KubeAI itself enforces them on the Model CR): adapters need engine VLLM;
 `ollama://` urls need engine OLlama; engine Infinity serves embeddings only (its default
-features are [TextEmbedding]). Imports only `spec.common`, `spec.serving`.
+features are [TextEmbedding]). Engine LlamaCpp (GGUF files through llama.cpp) is modelserve's
+own addition to KubeAI's engines; the local executor serves it. Imports only `spec.common`, `spec.serving`.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ from modelserve.spec.common import (
 from modelserve.spec.serving import ServeSpec
 from modelserve.spec.urls import parse_model_url
 
-TextEngine = Literal["OLlama", "VLLM", "Infinity"]
+TextEngine = Literal["OLlama", "VLLM", "Infinity", "LlamaCpp"]
 TextFeature = Literal["TextGeneration", "TextEmbedding"]
 
 _SPEECH_HINT = "{} serves speech to text: use kind kubeai-speech"
@@ -101,7 +102,7 @@ class KubeAITextFunction(FunctionSpec):
     adapters: list[Adapter] = Field(default_factory=list, description="LoRA adapters (engine VLLM only).")
     engine: Annotated[TextEngine, BeforeValidator(_ENGINE)] = Field(
         default="VLLM",
-        description="OLlama, VLLM or Infinity (case-insensitive).",
+        description="OLlama, VLLM, Infinity or LlamaCpp (case-insensitive; LlamaCpp serves a GGUF file).",
     )
     features: list[Annotated[TextFeature, BeforeValidator(_FEATURE)]] = Field(
         default_factory=_default_text_features,

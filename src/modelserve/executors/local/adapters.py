@@ -5,6 +5,10 @@ A replica launched later gets all of `current` on its command line (the launch p
 a ready replica gets an addition or removal through its engine's runtime LoRA calls; a replica
 that was starting while `current` changed is brought up to date when it becomes ready (`sync`).
 One lock per run orders these, so a replica never sees two changes at once.
+`runtime_lora` stays true once the run has served an adapter, so replicas started after its last
+adapter was removed still accept new ones (vLLM needs `--enable-lora` at start for that).
+A replica re-adopted after a server restart is asked which adapters it serves (`adopt`) rather
+than assumed to serve `current`.
 """
 
 from __future__ import annotations
@@ -27,8 +31,14 @@ Ready = Callable[[], list[Replica]]  # the ready replicas, read under the lock
 class ReplicaAdapters:
     def __init__(self, client: httpx.AsyncClient) -> None:
         self.current: dict[str, Path] = {}
+        self.runtime_lora = False
         self.lock = asyncio.Lock()
         self._client = client
+
+    def set_initial(self, adapters: dict[str, Path]) -> None:
+        """The spec's adapters, fetched: what replicas start with."""
+        self.current.update(adapters)
+        self.runtime_lora = self.runtime_lora or bool(adapters)
 
     async def add(self, name: str, path: Path, ready: Ready, plan_for: PlanFor) -> None:
         """Load adapter `name` (folder `path`) on every ready replica, then record it for later ones.
@@ -55,6 +65,7 @@ class ReplicaAdapters:
                 await self._undo(name, done, plan_for)
                 raise
             self.current[name] = path
+            self.runtime_lora = True
 
     async def remove(self, name: str, ready: Ready, plan_for: PlanFor) -> list[str]:
         """Stop serving `name` on every ready replica and forget it; returns what failed, per replica
@@ -88,6 +99,24 @@ class ReplicaAdapters:
                 if problem:
                     failures.append(f"replica {replica.index} could not unload adapter {name!r}: {problem}")
             return failures
+
+    async def adopt(self, replica: Replica, plan_for: PlanFor) -> list[str]:
+        """Learn which adapters a re-adopted replica serves (its `/models`), then `sync` it to
+        `current`; returns what failed. An engine without runtime LoRA serves what it was started
+        with, which is `current`."""
+        assert replica.port is not None
+        plan = plan_for(replica.port)
+        if plan.runtime_lora is None:
+            replica.adapters = frozenset(self.current)
+            return []
+        try:
+            answer = await perform(plan.list_models(), replica.port, self._client)
+            replica.adapters = plan.adapters_in(answer.json())
+        except (ModelServeError, ValueError) as exc:
+            replica.adapters = frozenset(self.current)  # assume, and say so
+            reason = getattr(exc, "message", None) or str(exc)
+            return [f"replica {replica.index} did not list its adapters ({reason}); assuming {sorted(self.current)}"]
+        return await self.sync(replica, plan_for)
 
     async def _unload(self, replica: Replica, name: str, plan_for: PlanFor) -> str | None:
         assert replica.port is not None

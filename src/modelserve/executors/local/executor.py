@@ -17,6 +17,7 @@ import httpx
 from modelserve.engines.base import EngineAdapter, LaunchPlan, ModelArtifact
 from modelserve.errors import NotReady
 from modelserve.executors.base import ReplicaSetStatus
+from modelserve.executors.local.adapters import ReplicaAdapters
 from modelserve.executors.local.process import group_alive, stop_group
 from modelserve.executors.local.replica import Replica
 from modelserve.executors.local.supervisor import ReplicaSetSupervisor
@@ -74,7 +75,7 @@ class LocalExecutor:
             run_id=run_id,
             engine=engine.name,
             desired=plan.replicas,
-            prepare=lambda: self._prepare(plan, engine, supervisor.adapters.current),
+            prepare=lambda: self._prepare(plan, engine, supervisor.adapters),
             settings=self._settings,
             client=self._client,
             emit=lambda event, reason, message: self._on_event(run_id, event, reason, message),
@@ -132,7 +133,7 @@ class LocalExecutor:
         await asyncio.to_thread(self._store.delete_replicas, run_id)
 
     async def _prepare(
-        self, plan: DeploymentPlan, engine: EngineAdapter, adapters: dict[str, Path]
+        self, plan: DeploymentPlan, engine: EngineAdapter, adapters: ReplicaAdapters
     ) -> Callable[[int], LaunchPlan]:
         """Fetch the model and the spec's adapters once; returns the replicas' launch-plan factory.
 
@@ -152,11 +153,13 @@ class LocalExecutor:
             return lambda port: engine.launch(plan, artifact, port=port, settings=self._settings)
         await say(f"resolving model {plan.model_url}")
         path = await asyncio.to_thread(fetch_model, plan.model_url, cache, progress)
+        fetched = {}
         for adapter in plan.adapters:
-            adapters[adapter.name] = await asyncio.to_thread(fetch_model, adapter.url, cache, progress)
+            fetched[adapter.name] = await asyncio.to_thread(fetch_model, adapter.url, cache, progress)
+        adapters.set_initial(fetched)
 
         def make_plan(port: int) -> LaunchPlan:
-            artifact = ModelArtifact(path=path, adapters=dict(adapters))
+            artifact = ModelArtifact(path=path, adapters=dict(adapters.current), runtime_lora=adapters.runtime_lora)
             return engine.launch(plan, artifact, port=port, settings=self._settings)
 
         return make_plan

@@ -104,11 +104,14 @@ class ReplicaSetSupervisor:
     async def _start(self, index: int) -> None:
         adopted = self._adopt.pop(index, None)
         if adopted is not None and adopted.pid and group_alive(adopted.pid) and await adopted.healthy(self._client):
+            assert self._make_plan is not None
+            problems = await self.adapters.adopt(adopted, self._make_plan)  # before it counts as ready
             adopted.state, adopted.ever_ready = "ready", True
-            adopted.adapters = frozenset(self.adapters.current)  # it served the run's adapters already
             self.replicas[index] = adopted
             await self._persist(adopted)
             await self._emit("ADOPT", "ReplicaAdopted", f"replica {index} re-adopted (pid {adopted.pid}, port {adopted.port})")
+            for problem in problems:
+                await self._emit("EXECUTE", "AdapterSyncFailed", problem)
             return
         if adopted is not None and adopted.pid and group_alive(adopted.pid):
             await stop_group(adopted.pid, None)  # alive but not answering: replace it
