@@ -35,7 +35,7 @@ DESCRIPTIONS = {
 
 def start_pooler(cfg: EngineConfig, src: ModelSource, task: str) -> PoolingBatcher:
     """Load the model for a pooling `task` and start its batcher (the caller closes it)."""
-    _passive_openmp_waits()
+    _short_openmp_spins()
     batcher: PoolingBatcher
     if task == "embed":
         from modelserve.builtin.embeddings import EmbeddingBatcher
@@ -53,18 +53,27 @@ def start_pooler(cfg: EngineConfig, src: ModelSource, task: str) -> PoolingBatch
     return batcher
 
 
-def _passive_openmp_waits() -> None:
-    """OpenMP threads that wait by sleeping, not spinning (unless OMP_WAIT_POLICY is set).
+SPIN_COUNT = "3000"  # GOMP_SPINCOUNT: busy-wait iterations before an idle OpenMP thread sleeps
 
-    Pooling forward passes are bursts with HTTP work in between on the same cores; threads that
-    spin after each parallel region (the OpenMP default) take the CPU the event loop, the tokenizer
-    and other processes need. On a busy 2-core machine that cost 3x in embeddings per CPU-second.
-    OpenMP reads the policy once, when torch first loads it, hence before any torch import.
+
+def _short_openmp_spins() -> None:
+    """OpenMP threads that spin only briefly after a parallel region, then sleep (unless
+    OMP_WAIT_POLICY or GOMP_SPINCOUNT is set).
+
+    Pooling forward passes are bursts with HTTP work in between on the same cores. libgomp's
+    default (spin 300,000 iterations) takes the CPU the event loop, the tokenizer and other
+    processes need: on a busy 2-core machine that cost 3x in embeddings per CPU-second. Never
+    spinning (OMP_WAIT_POLICY=PASSIVE) wakes threads too slowly between the many small parallel
+    regions of a forward pass: in one run on a quiet machine a short spin gave 1.11x (32 inputs per
+    request) and 1.19x (64 single-input clients) the embeddings/s of passive waits, and the same
+    as passive with two CPU burners running (benchmarks/engine/bench_embed.py --compare-env).
+    OpenMP reads these once, when torch first loads it, hence before any torch import.
     """
     if "torch" in sys.modules:
         log.debug("torch already imported: OpenMP wait policy left as it is")
         return
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+    if "OMP_WAIT_POLICY" not in os.environ:
+        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
 
 
 def _sub_batch(device: Any) -> int | None:

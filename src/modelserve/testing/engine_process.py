@@ -41,6 +41,7 @@ class BuiltinEngineProcess:
         extra_args: Sequence[str] = (),
         log_path: Path | None = None,
         python: str = sys.executable,
+        env: dict[str, str] | None = None,
     ) -> None:
         self.port = free_port()
         self.base_url = f"http://127.0.0.1:{self.port}"
@@ -53,11 +54,12 @@ class BuiltinEngineProcess:
             *extra_args,
         ]  # fmt: skip
         self.log_path = log_path
+        self.env = dict(env or {})  # added to this process's environment
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Self:
         out = open(self.log_path, "wb") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             self.argv, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
         )
