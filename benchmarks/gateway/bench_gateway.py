@@ -236,6 +236,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--max-connections", type=int, default=1024, help="gateway upstream pool size")
     parser.add_argument("--litellm", type=Path, default=LITELLM, help="the litellm binary ('' to skip)")
+    parser.add_argument("--gc", default="tuned", help="gateway GC settings to compare: tuned,default")
     args = parser.parse_args()
     clients = [c for c in args.clients.split(",") if c in CLIENTS]
     levels = [int(c) for c in args.concurrency.split(",")]
@@ -247,12 +248,15 @@ def main() -> None:
             process([py, str(BACKEND), "--replica", "bench-0", "--chunks", str(args.chunks)])
         )
         targets = [Target("direct", backend, "bench-upstream", None, {})]
+        gcs = args.gc.split(",")
         for c in clients:
-            argv = [py, str(GATEWAY), "--backend", backend, "--client", c, "--workers", str(args.workers)]
-            argv += ["--max-connections", str(args.max_connections)]
-            url, pid = stack.enter_context(process(argv))
-            name = f"modelserve gateway ({c}{f', {args.workers} workers' if args.workers > 1 else ''})"
-            targets.append(Target(name, url, "bench-model", pid, {}))
+            for gc_mode in gcs:
+                argv = [py, str(GATEWAY), "--backend", backend, "--client", c, "--workers", str(args.workers)]
+                argv += ["--max-connections", str(args.max_connections), "--gc", gc_mode]
+                url, pid = stack.enter_context(process(argv))
+                notes = [c] + ([f"{args.workers} workers"] if args.workers > 1 else [])
+                notes += [f"gc {gc_mode}"] if len(gcs) > 1 else []
+                targets.append(Target(f"modelserve gateway ({', '.join(notes)})", url, "bench-model", pid, {}))
         if args.litellm.is_file():
             url, pid = stack.enter_context(litellm(args.litellm, backend))
             auth = {"authorization": f"Bearer {LITELLM_KEY}"}

@@ -22,6 +22,7 @@ from fastapi import FastAPI
 from modelserve.gateway import Endpoint, Gateway, ServedModel
 from modelserve.gateway.clients import ClientLimits
 from modelserve.gateway.front import GatewayFront
+from modelserve.gateway.gc_tuning import tune_gc
 
 
 def build_app(backends: list[str], client: str, max_connections: int = 1024) -> GatewayFront:
@@ -69,6 +70,8 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=1, help="processes sharing the port (SO_REUSEPORT)")
     parser.add_argument("--max-connections", type=int, default=1024, help="upstream pool size per worker")
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)  # set for extra workers
+    parser.add_argument("--gc", choices=["tuned", "default"], default="tuned",
+                        help="tuned: what `modelserve up` does (gateway.gc_tuning); default: Python's settings")
     args = parser.parse_args()
     sock = socket.socket()
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -80,7 +83,7 @@ def main() -> None:
     children = []
     for _ in range(args.workers - 1):
         argv = [sys.executable, __file__, "--client", args.client, "--port", str(port)]
-        argv += ["--max-connections", str(args.max_connections)]
+        argv += ["--max-connections", str(args.max_connections), "--gc", args.gc]
         for backend in args.backend:
             argv += ["--backend", backend]
         children.append(subprocess.Popen(argv))  # same process group: stopped with this one
@@ -92,6 +95,8 @@ def main() -> None:
         http="httptools",
         backlog=4096,
     )
+    if args.gc == "tuned":
+        tune_gc()
     if not args.port:
         print(f"PORT {port}", flush=True)
     try:
