@@ -97,3 +97,47 @@ def test_adapter_added_to_running_vllm_matches_builtin_then_goes(
     with pytest.raises(openai.NotFoundError):
         gateway.completions.create(model=f"{model}_sql", prompt=PROMPTS[0], max_tokens=2)
     assert [_greedy(gateway, model, p) for p in PROMPTS] == base
+
+
+@pytest.fixture(scope="module")
+def vllm_run_with_spec_adapter(vllm_server: ServerProcess, models: dict[str, Path]) -> Iterator[Any]:
+    """A vLLM run whose only adapter comes from its spec (no --enable-lora in its args)."""
+    import modelserve as ms
+
+    fn = ms.Client(base_url=vllm_server.url).get_or_create_project("lora").new_function(
+        "tiny-vllm-spec", kind="vllmserve-text", url=str(models["llama"]), model_name="tiny",
+        adapters=[{"name": "sql", "url": str(models["lora"])}],
+    )
+    run = fn.run("serve", wait=True, timeout=600, dtype="float32", args=["--max-model-len", "512", "--enforce-eager"])
+    assert run.status.state == "RUNNING", run.status.message
+    yield run
+    run.stop()
+
+
+def test_replica_restarted_after_the_last_adapter_went_still_takes_adapters(
+    vllm_run_with_spec_adapter: Any, reference: openai.OpenAI, models: dict[str, Path]
+) -> None:
+    import os
+    import signal
+    import time
+
+    from tests.integration.harness import run_processes
+
+    run = vllm_run_with_spec_adapter
+    run.remove_adapter("sql")
+    victim = next(p for p in run_processes(run.id) if "vllm.entrypoints.openai.api_server" in " ".join(p.cmdline()))
+    os.killpg(os.getpgid(victim.pid), signal.SIGKILL)
+    deadline = time.monotonic() + 600
+    while time.monotonic() < deadline:
+        reasons = [e["reason"] for e in run.events()]
+        if "ReplicaExited" in reasons and reasons[reasons.index("ReplicaExited"):].count("ReplicaReady") >= 1:
+            break
+        time.sleep(2)
+    restarted = next(p for p in run_processes(run.id) if "vllm.entrypoints.openai.api_server" in " ".join(p.cmdline()))
+    assert restarted.pid != victim.pid
+    assert "--enable-lora" in restarted.cmdline() and "--lora-modules" not in restarted.cmdline()
+
+    run.add_adapter("sql", str(models["lora"]))  # accepted: the restarted replica kept LoRA enabled
+    gateway = openai.OpenAI(base_url=run.status.openai["baseUrl"], api_key="x", max_retries=0, timeout=120)
+    model = run.status.openai["model"]
+    assert [_greedy(gateway, f"{model}_sql", p) for p in PROMPTS] == [_greedy(reference, "sql", p) for p in PROMPTS]
