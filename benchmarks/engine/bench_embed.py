@@ -9,8 +9,8 @@ launches it) driven over HTTP by closed-loop aiohttp clients posting /v1/embeddi
 with no server busy, measured again in every round of every cell, just before the servers' turns:
 each cell is compared with the best ceiling of its own rounds, so a slow minute of the machine falls
 on both. The servers run at once and take turns cell by cell for `--rounds` rounds, each keeping its
-best round. `--compare-env K=V,...` adds a second built-in engine with those environment variables
-(e.g. OpenMP settings) to the turns, for an A/B in one run. Sentences are distinct (8-20 words), the
+best round. `--compare-env K=V,...` and `--compare-args "..."` add a second built-in engine with those
+environment variables (e.g. OpenMP settings) or engine arguments to the turns, for an A/B in one run. Sentences are distinct (8-20 words), the
 same for every cell. Besides wall-time throughput, emb/CPU-s divides by the CPU time the serving
 process used.
 
@@ -210,6 +210,7 @@ def main() -> None:
     ap.add_argument("--skip-infinity", action="store_true")
     ap.add_argument("--engine-args", default="", help="extra args for the built-in engine")
     ap.add_argument("--compare-env", default="", help="K=V,...: also run a built-in engine with this environment")
+    ap.add_argument("--compare-args", default="", help="also run a built-in engine with these extra args, quoted")
     args = ap.parse_args()
 
     model = minilm_path()
@@ -231,10 +232,10 @@ def main() -> None:
     with contextlib.ExitStack() as stack:
         servers = {"builtin": stack.enter_context(
             BuiltinEngineProcess(model, "minilm", extra, log_path=logs / "builtin.log"))}  # fmt: skip
-        if variant:
-            label = "builtin " + " ".join(f"{k}={v}" for k, v in variant.items())
-            servers[label] = stack.enter_context(
-                BuiltinEngineProcess(model, "minilm", extra, log_path=logs / "variant.log", env=variant))
+        if variant or args.compare_args:
+            label = " ".join(["builtin", *(f"{k}={v}" for k, v in variant.items()), args.compare_args]).strip()
+            servers[label] = stack.enter_context(BuiltinEngineProcess(
+                model, "minilm", extra + shlex.split(args.compare_args), log_path=logs / "variant.log", env=variant))
             results[label] = {}
         if not args.skip_infinity:
             servers["infinity"] = stack.enter_context(InfinityProcess(model, "minilm", logs / "infinity.log"))

@@ -34,7 +34,7 @@ class EngineConfig:
     cache_dir: Path | None = None
     max_num_seqs: int = 32
     max_queue: int = 256
-    max_embed_batch: int = 64
+    max_embed_batch: int = 256
     return_probabilities: bool = False  # KServe protocols answer class probabilities, not class ids
     max_audio_mb: float = 25.0  # largest audio upload accepted (OpenAI's limit)
     prefill_chunk_tokens: int = 512
@@ -78,7 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--prefix-cache-mb", type=int, default=256, help="memory for reusing prompt prefixes' KV (0: off)"
     )
-    p.add_argument("--max-embed-batch", type=int, default=64, help="inputs per embedding forward")
+    p.add_argument(
+        "--max-embed-batch", type=int, default=256,
+        help="inputs gathered into one pooling batch (run sorted by length, 32 per forward pass on CPU, 64 on GPU)",
+    )
     p.add_argument(
         "--return-probabilities",
         action="store_true",
