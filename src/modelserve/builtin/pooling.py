@@ -7,9 +7,6 @@ head is a cross-encoder scorer), token_classification, fill_mask.
 
 from __future__ import annotations
 
-import logging
-import os
-import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -18,7 +15,6 @@ from modelserve.builtin.config import EngineConfig
 from modelserve.builtin.loader import ModelSource
 from modelserve.errors import InvalidRequest
 
-log = logging.getLogger("modelserve.builtin")
 
 POOLING_TASKS = ("embed", "classify", "token_classification", "fill_mask")
 CPU_SUB_BATCH = 32
@@ -36,7 +32,6 @@ DESCRIPTIONS = {
 
 def start_pooler(cfg: EngineConfig, src: ModelSource, task: str) -> PoolingBatcher:
     """Load the model for a pooling `task` and start its batcher (the caller closes it)."""
-    _short_openmp_spins()
     batcher: PoolingBatcher
     if task == "embed":
         from modelserve.builtin.embeddings import EmbeddingBatcher
@@ -52,29 +47,6 @@ def start_pooler(cfg: EngineConfig, src: ModelSource, task: str) -> PoolingBatch
         batcher = PoolingBatcher(runner, cfg.max_embed_batch, cfg.max_queue, _sub_batch(enc.device))
     batcher.start()
     return batcher
-
-
-SPIN_COUNT = "3000"  # GOMP_SPINCOUNT: busy-wait iterations before an idle OpenMP thread sleeps
-
-
-def _short_openmp_spins() -> None:
-    """OpenMP threads that spin only briefly after a parallel region, then sleep (unless
-    OMP_WAIT_POLICY or GOMP_SPINCOUNT is set).
-
-    Pooling forward passes are bursts with HTTP work in between on the same cores. libgomp's
-    default (spin 300,000 iterations) takes the CPU the event loop, the tokenizer and other
-    processes need: on a busy 2-core machine that cost 3x in embeddings per CPU-second. Never
-    spinning (OMP_WAIT_POLICY=PASSIVE) wakes threads too slowly between the many small parallel
-    regions of a forward pass: in one run on a quiet machine a short spin gave 1.11x (32 inputs per
-    request) and 1.19x (64 single-input clients) the embeddings/s of passive waits, and the same
-    as passive with two CPU burners running (benchmarks/engine/bench_embed.py --compare-env).
-    OpenMP reads these once, when torch first loads it, hence before any torch import.
-    """
-    if "torch" in sys.modules:
-        log.debug("torch already imported: OpenMP wait policy left as it is")
-        return
-    if "OMP_WAIT_POLICY" not in os.environ:
-        os.environ.setdefault("GOMP_SPINCOUNT", SPIN_COUNT)
 
 
 def _sub_batch(device: Any) -> int:
