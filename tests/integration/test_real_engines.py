@@ -91,6 +91,15 @@ def _wait_gone(run_id: str, timeout_s: float = 30.0) -> list[Any]:
     return left
 
 
+def _failed_run_message(ms_client: Any, name: str, kind: str, url: str, run_args: dict[str, Any], **fields: Any) -> str:
+    """Serve a function that cannot start: the run ends in ERROR with no process left; its message."""
+    fn = ms_client.get_or_create_project("real").new_function(name, kind=kind, url=url, model_name=name, **fields)
+    run = fn.run("serve", wait=True, timeout=400, **run_args)
+    assert run.status.state == "ERROR"
+    assert _wait_gone(run.id) == []
+    return str(run.status.message)
+
+
 def _openai(run: Any) -> openai.OpenAI:
     return openai.OpenAI(base_url=run.status.openai["baseUrl"], api_key="unused", max_retries=0, timeout=120)
 
@@ -180,27 +189,19 @@ def test_vllm_adapter_changes_the_output_and_streams(vllm_run: Any) -> None:
 
 def test_vllm_bad_args_end_in_error_with_its_own_line(ms_client: Any, models: dict[str, Path]) -> None:
     _need("vllm")
-    fn = ms_client.get_or_create_project("real").new_function(
-        "vllm-bad-args", kind="vllmserve-text", url=str(models["llama"]), model_name="bad",
+    message = _failed_run_message(
+        ms_client, "vllm-bad-args", "vllmserve-text", str(models["llama"]), {"args": [*VLLM_ARGS, "--no-such-flag"]}
     )
-    run = fn.run("serve", wait=True, timeout=300, args=[*VLLM_ARGS, "--no-such-flag"])
-    assert run.status.state == "ERROR"
-    assert "unrecognized arguments: --no-such-flag" in run.status.message
-    assert _wait_gone(run.id) == []
+    assert "unrecognized arguments: --no-such-flag" in message
 
 
 def test_vllm_missing_model_ends_in_error_with_its_own_line(ms_client: Any, tmp_path: Path) -> None:
     _need("vllm")
     empty = tmp_path / "no-model-here"
     empty.mkdir()
-    fn = ms_client.get_or_create_project("real").new_function(
-        "vllm-missing", kind="vllmserve-text", url=str(empty), model_name="missing",
-    )
-    run = fn.run("serve", wait=True, timeout=400, args=VLLM_ARGS)
-    assert run.status.state == "ERROR"
-    assert _wait_gone(run.id) == []
-    assert "engine vllm replica 0 exited" in run.status.message
-    assert f"Invalid repository ID or local directory specified: '{empty}'" in run.status.message
+    message = _failed_run_message(ms_client, "vllm-missing", "vllmserve-text", str(empty), {"args": VLLM_ARGS})
+    assert "engine vllm replica 0 exited" in message
+    assert f"Invalid repository ID or local directory specified: '{empty}'" in message
 
 
 # --- Infinity -----------------------------------------------------------------------------------
@@ -240,14 +241,9 @@ def test_infinity_missing_model_ends_in_error_with_its_own_line(ms_client: Any, 
     _need("infinity")
     empty = tmp_path / "no-model-here"
     empty.mkdir()
-    fn = ms_client.get_or_create_project("real").new_function(
-        "emb-missing", kind="kubeai-text", url=str(empty), model_name="missing", engine="Infinity",
-    )
-    run = fn.run("serve", wait=True, timeout=300)
-    assert run.status.state == "ERROR"
-    assert _wait_gone(run.id) == []
-    assert "engine infinity replica 0 exited" in run.status.message
-    assert f"No such file or directory: '{empty}/config.json'" in run.status.message
+    message = _failed_run_message(ms_client, "emb-missing", "kubeai-text", str(empty), {}, engine="Infinity")
+    assert "engine infinity replica 0 exited" in message
+    assert f"No such file or directory: '{empty}/config.json'" in message
 
 
 # --- llama.cpp ----------------------------------------------------------------------------------
@@ -308,11 +304,6 @@ def test_llamacpp_unloadable_file_ends_in_error_with_its_own_line(ms_client: Any
     _need("llamacpp")
     bad = tmp_path / "broken.gguf"
     bad.write_bytes(b"not a gguf file")
-    fn = ms_client.get_or_create_project("real").new_function(
-        "gguf-broken", kind="kubeai-text", url=str(bad), model_name="broken", engine="LlamaCpp",
-    )
-    run = fn.run("serve", wait=True, timeout=300)
-    assert run.status.state == "ERROR"
-    assert _wait_gone(run.id) == []
-    assert "engine llamacpp replica 0 exited" in run.status.message
-    assert "Failed to load model from file" in run.status.message
+    message = _failed_run_message(ms_client, "gguf-broken", "kubeai-text", str(bad), {}, engine="LlamaCpp")
+    assert "engine llamacpp replica 0 exited" in message
+    assert "Failed to load model from file" in message
