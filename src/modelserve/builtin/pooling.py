@@ -15,7 +15,6 @@ from modelserve.builtin.config import EngineConfig
 from modelserve.builtin.loader import ModelSource
 from modelserve.errors import InvalidRequest
 
-
 POOLING_TASKS = ("embed", "classify", "token_classification", "fill_mask")
 CPU_SUB_BATCH = 32
 GPU_SUB_BATCH = 64
@@ -54,8 +53,9 @@ def _sub_batch(device: Any) -> int:
     (less padding, the same per-input speed), more on a GPU (wider is faster there).
 
     Gathering many (`--max-embed-batch`, 256) and running them in sorted slices is what the
-    in-process ceiling does over a whole corpus: in one run of bench_embed.py, 256 instead of 64
-    gave 1.25x the embeddings/s at 4 clients x 32 inputs and 1.1x at 64 single-input clients.
+    in-process ceiling does over a whole corpus: in paired runs of bench_embed.py, bigger gathering
+    (128 or 256 instead of 64) gave 1.03-1.25x the embeddings/s at 4 clients x 32 inputs and
+    1.0-1.1x with single-input clients.
     """
     return CPU_SUB_BATCH if getattr(device, "type", "cpu") == "cpu" else GPU_SUB_BATCH
 
