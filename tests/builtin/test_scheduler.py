@@ -12,12 +12,17 @@ import pytest
 from modelserve.builtin.config import parse_args
 
 
-@pytest.fixture(scope="module")
-def loaded(tiny_models: dict[str, Path]) -> Any:
+@pytest.fixture(scope="module", params=["fused-forward", "transformers-forward"])
+def loaded(tiny_models: dict[str, Path], request: pytest.FixtureRequest) -> Any:
+    """The tiny llama served by the fused forward, and by transformers' own (--no-fused-forward)."""
     from modelserve.builtin.loader import load_generator, resolve_source
 
-    cfg = parse_args(["--model", str(tiny_models["llama"]), "--max-model-len", "512"])
-    return load_generator(cfg, resolve_source(cfg))
+    fused = request.param == "fused-forward"
+    cfg = parse_args(["--model", str(tiny_models["llama"]), "--max-model-len", "512",
+                      *([] if fused else ["--no-fused-forward"])])  # fmt: skip
+    m = load_generator(cfg, resolve_source(cfg))
+    assert (m.fused is not None) == fused
+    return m
 
 
 PROMPTS = [

@@ -39,6 +39,8 @@ class EngineConfig:
     max_audio_mb: float = 25.0  # largest audio upload accepted (OpenAI's limit)
     prefill_chunk_tokens: int = 512
     prefix_cache_mb: int = 256
+    packed_weights: bool = True  # oneDNN-packed linear weights on CPU (builtin/packed_linear.py)
+    fused_forward: bool = True  # the lean Llama-family forward (builtin/fused_forward.py)
     log_level: str = "info"
     # Sampling defaults for fields a request leaves unset (vLLM's --override-generation-config).
     generation_defaults: dict[str, Any] = field(default_factory=dict)
@@ -77,6 +79,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--prefix-cache-mb", type=int, default=256, help="memory for reusing prompt prefixes' KV (0: off)"
+    )
+    p.add_argument(
+        "--packed-weights",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="on CPU, multiply with oneDNN-packed copies of the linear weights (faster; their memory doubles)",
+    )
+    p.add_argument(
+        "--fused-forward",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="Llama, Qwen2 and Mistral models run a leaner forward with fused q|k|v and gate|up weights "
+        "(checked against transformers' at start); off: transformers' forward",
     )
     p.add_argument(
         "--max-embed-batch", type=int, default=256,
@@ -144,6 +159,8 @@ def parse_args(argv: Sequence[str] | None = None) -> EngineConfig:
         max_audio_mb=max(0.001, a.max_audio_mb),
         prefill_chunk_tokens=max(1, a.prefill_chunk_tokens),
         prefix_cache_mb=max(0, a.prefix_cache_mb),
+        packed_weights=a.packed_weights,
+        fused_forward=a.fused_forward,
         log_level=a.log_level,
         generation_defaults=dict(a.override_generation_config),
     )

@@ -40,6 +40,7 @@ class LoadedGenerator:
     max_model_len: int
     eos_token_ids: frozenset[int]
     adapters: tuple[str, ...]
+    fused: Any = None  # FusedForward for rows without an adapter, when the model has one
 
 
 @dataclass
@@ -227,7 +228,14 @@ def load_generator(cfg: EngineConfig, src: ModelSource) -> LoadedGenerator:
     else:
         tok = AutoTokenizer.from_pretrained(src.folder)
         model = AutoModelForCausalLM.from_pretrained(src.folder, dtype=dtype)
-    model = model.to(device)
+    model = model.to(device).eval()
+    fused = None
+    if cfg.fused_forward:
+        from modelserve.builtin.fused_forward import FusedForward
+
+        fused = FusedForward.build(model, pack=cfg.packed_weights)
+    if fused is None and cfg.packed_weights:
+        _pack(model)
     adapters: list[str] = []
     if cfg.lora_modules:
         model = _attach_adapters(model, cfg.lora_modules)
@@ -242,7 +250,17 @@ def load_generator(cfg: EngineConfig, src: ModelSource) -> LoadedGenerator:
         max_model_len=_max_len(cfg, model.config, tok),
         eos_token_ids=_eos_ids(model, tok),
         adapters=tuple(adapters),
+        fused=fused,
     )
+
+
+def _pack(model: Any) -> None:
+    """Pack the linear weights for oneDNN where the device and dtype allow (before adapters wrap them)."""
+    from modelserve.builtin.packed_linear import pack_linears
+
+    packed = pack_linears(model)
+    if packed:
+        log.info("packed %d linear layers' weights for oneDNN (--no-packed-weights: plain torch)", packed)
 
 
 def _attach_adapters(model: Any, modules: tuple[tuple[str, str], ...]) -> Any:

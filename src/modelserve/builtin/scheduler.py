@@ -264,6 +264,8 @@ class GenerationScheduler:
         deliver(outputs)
 
     def _forward(self, seqs: list[Seq], **kw: Any) -> Any:
+        if self.m.fused is not None and all(s.adapter is None for s in seqs):
+            return self.m.fused(**kw)
         if self.m.adapters:
             kw["adapter_names"] = [s.adapter or "__base__" for s in seqs]
         return self.m.model(use_cache=True, logits_to_keep=1, **kw)

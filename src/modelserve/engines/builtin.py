@@ -19,6 +19,7 @@ USER_FLAGS = frozenset({
     "--return-probabilities",
     "--log-level", "--gguf-file", "--override-generation-config", "--prefix-cache-mb",
     "--prefill-chunk-tokens", "--max-audio-mb",
+    "--packed-weights", "--no-packed-weights", "--fused-forward", "--no-fused-forward",
 })
 
 
