@@ -84,7 +84,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--packed-weights",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="on CPU, multiply with oneDNN-packed copies of the linear weights (faster; their memory doubles)",
+        help="text generation on CPU multiplies with oneDNN-packed copies of the linear weights "
+        "(faster; their memory doubles)",
     )
     p.add_argument(
         "--fused-forward",
