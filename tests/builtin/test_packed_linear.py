@@ -16,8 +16,8 @@ from modelserve.builtin.loader import cpu_has_native_bf16
 from modelserve.builtin.packed_linear import PackedLinear, pack_linears, packing_supported
 from modelserve.testing import BuiltinEngineProcess
 
-pytestmark = pytest.mark.skipif(
-    not packing_supported("cpu", torch.float32), reason="this torch build has no oneDNN (mkldnn) on CPU"
+needs_onednn = pytest.mark.skipif(
+    not packing_supported("cpu", torch.float32), reason="this torch build has no oneDNN (mkldnn) to pack weights with"
 )
 
 
@@ -37,6 +37,7 @@ def _logits(model: Any, ids: torch.Tensor) -> torch.Tensor:
         return model(input_ids=ids, attention_mask=torch.ones_like(ids)).logits
 
 
+@needs_onednn
 def test_packed_model_gives_the_plain_models_logits_and_greedy_tokens(tiny_models: dict[str, Path]) -> None:
     plain, packed = _pair(tiny_models["llama"])
     assert all(isinstance(m, nn.Linear) for m in packed.modules() if isinstance(m, PackedLinear))
@@ -49,6 +50,7 @@ def test_packed_model_gives_the_plain_models_logits_and_greedy_tokens(tiny_model
         assert packed.generate(ids, **kw).tolist() == plain.generate(ids, **kw).tolist()
 
 
+@needs_onednn
 def test_lora_wraps_packed_layers_and_unload_gives_them_back(tiny_models: dict[str, Path]) -> None:
     from peft import PeftModel
 
@@ -63,6 +65,7 @@ def test_lora_wraps_packed_layers_and_unload_gives_them_back(tiny_models: dict[s
     assert isinstance(base.model.layers[0].self_attn.q_proj, PackedLinear)
 
 
+@needs_onednn
 def test_with_gradients_on_the_layer_falls_back_to_plain_linear() -> None:
     layer = nn.Linear(8, 4)
     pack_linears(layer)
@@ -73,6 +76,7 @@ def test_with_gradients_on_the_layer_falls_back_to_plain_linear() -> None:
     torch.testing.assert_close(x.grad, layer.weight.sum(dim=0).expand(3, 8))
 
 
+@needs_onednn
 def test_what_can_be_packed() -> None:
     assert packing_supported("cpu", torch.float32)
     assert packing_supported("cpu", torch.bfloat16) == cpu_has_native_bf16()  # emulated bf16: left alone

@@ -26,7 +26,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from modelserve.builtin.packed_linear import BATCH_HINT, packing_supported
+from modelserve.builtin.packed_linear import pack_weight, packed_linear, packing_supported
 
 log = logging.getLogger("modelserve.builtin")
 
@@ -55,11 +55,11 @@ class _Linear:
                 start = end
         self.packed = pack
         self.bias = bias
-        self.weight = torch.ops.mkldnn._reorder_linear_weight(w, BATCH_HINT) if pack else w
+        self.weight = pack_weight(w) if pack else w
 
     def __call__(self, x: torch.Tensor) -> torch.Tensor:
         if self.packed:
-            return torch.ops.mkldnn._linear_pointwise(x, self.weight, self.bias, "none", [None], "")
+            return packed_linear(x, self.weight, self.bias)
         return F.linear(x, self.weight, self.bias)
 
 

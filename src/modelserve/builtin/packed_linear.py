@@ -32,6 +32,16 @@ log = logging.getLogger("modelserve.builtin")
 BATCH_HINT = 16  # rows oneDNN picks the layout for; 16 measured better than 1 for 1-512 rows
 
 
+def pack_weight(weight: torch.Tensor) -> torch.Tensor:
+    """`weight` [out, in] reordered into oneDNN's blocked layout (an opaque copy)."""
+    return torch.ops.mkldnn._reorder_linear_weight(weight.detach(), BATCH_HINT)
+
+
+def packed_linear(x: torch.Tensor, packed: torch.Tensor, bias: torch.Tensor | None) -> torch.Tensor:
+    """`F.linear(x, weight, bias)` with the weight given by `pack_weight`."""
+    return torch.ops.mkldnn._linear_pointwise(x, packed, bias, "none", [None], "")
+
+
 class PackedLinear(nn.Linear):
     """An nn.Linear (peft and isinstance checks still see one) whose forward uses `packed`."""
 
@@ -40,7 +50,7 @@ class PackedLinear(nn.Linear):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() or x.dtype != self.weight.dtype:  # the packed op has no backward
             return F.linear(x, self.weight, self.bias)
-        return torch.ops.mkldnn._linear_pointwise(x, self.packed, self.bias, "none", [None], "")
+        return packed_linear(x, self.packed, self.bias)
 
 
 def packing_supported(device: Any, dtype: Any) -> bool:
@@ -62,7 +72,7 @@ def pack_linears(model: nn.Module) -> int:
         if type(module) is not nn.Linear or not packing_supported(module.weight.device, module.weight.dtype):
             continue
         try:
-            weight = torch.ops.mkldnn._reorder_linear_weight(module.weight.detach(), BATCH_HINT)
+            weight = pack_weight(module.weight)
         except RuntimeError as exc:
             log.debug("linear layer %s left unpacked: %s", name, exc)
             continue
